@@ -1,0 +1,333 @@
+"""The import engine: read a CSV stream in batches, validate, upsert, all or nothing.
+
+For each batch of rows (BATCH_ROWS) the engine
+1. types every cell (accounts.csvio.cells), remembering each key seen so that
+   a key given twice in one file is an error;
+2. resolves the references of the whole batch at once (references.py);
+3. fetches the existing rows of the batch's keys in one query per ~900 keys;
+4. sorts the rows into new, changed (only the columns in the file) and
+   unchanged, checking the cross-field rules of the entity's handler;
+5. writes the batch with bulk_create / bulk_update, unless this is a dry run
+   or an error has been seen (the caller then rolls the transaction back).
+No row is validated twice and no query is made per row, except for staff
+(handlers.StaffHandler, small files). Only one batch is held in memory.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from accounts.csvio import cells
+from accounts.csvio.formats import CUSTOM_PREFIX, Column, CsvFormat, custom_column
+from accounts.csvio.reader import CsvSyntaxError, Record, bad_characters, csv_records, has_bad_characters
+from accounts.models import CustomAttributeDefinition
+
+BATCH_ROWS = 2000
+MAX_LISTED_ERRORS = 10_000
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, for a dry run, would do)."""
+
+    entity: str
+    dry_run: bool = False
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    bad_lines: set[int] = field(default_factory=set)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def rejected(self) -> int:
+        """The number of bad rows (header problems are not rows)."""
+        return len(self.bad_lines)
+
+    def add_error(self, line: int, message: str, column: str | None = None, *, row: bool = True) -> None:
+        """Record one problem, as `line N, column C: message`."""
+        self.error_count += 1
+        if row:
+            self.bad_lines.add(line)
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            where = f"line {line}, column {column}" if column else f"line {line}"
+            self.errors.append(f"{where}: {message}")
+
+    def add_failure(self, message: str) -> None:
+        """Record a problem of the whole file (no line)."""
+        self.error_count += 1
+        self.errors.append(message)
+
+    def listed_errors(self) -> list[str]:
+        """Every error message, with a last line counting those not listed."""
+        hidden = self.error_count - len(self.errors)
+        return self.errors + ([f"... and {hidden} more errors"] if hidden > 0 else [])
+
+    def summary(self) -> str:
+        """One line: created, updated, unchanged, rejected and seconds."""
+        verb = "dry run, nothing written: " if self.dry_run else ""
+        if not self.ok:
+            verb = "nothing written: "
+        return (
+            f"{self.entity}: {verb}{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.rejected} rejected in {self.seconds:.2f} s"
+        )
+
+
+@dataclass(slots=True)
+class Row:
+    """One data row on its way to the database."""
+
+    line: int
+    key: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    refs: list[tuple[Column, str]] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)  # key -> JSON value, None to remove
+    empties: list[Column] = field(default_factory=list)  # required columns given empty
+    errors: list[tuple[str | None, str]] = field(default_factory=list)
+    user_account: int | None = None  # events: the account of the user named
+
+    def error(self, column: str | None, message: str) -> None:
+        self.errors.append((column, message))
+
+
+@dataclass(slots=True)
+class Change:
+    """A valid row sorted against the database: `old` is None for a new row."""
+
+    row: Row
+    old: dict[str, Any] | None
+    changed: dict[str, Any]  # attname -> new value (all given values for a new row)
+    custom: dict[str, Any] | None = None  # the whole new custom dict, when it changes
+
+
+class Importer:
+    """Import one CSV stream into one entity (see the module docstring)."""
+
+    def __init__(self, fmt: CsvFormat, result: ImportResult, *, dry_run: bool, progress: Progress | None = None):
+        from accounts.csvio.handlers import HANDLERS
+
+        self.fmt, self.result, self.dry_run, self.progress = fmt, result, dry_run, progress
+        self.handler = HANDLERS[fmt.handler](fmt)
+        self.plan: list[tuple[int, Column, int]] = []  # (cell index, column, kind)
+        self.names: list[str] = []
+        self.seen_keys: set[str] = set()
+
+    # --- reading -----------------------------------------------------------
+
+    def run(self, stream: BinaryIO) -> None:
+        """Read, check and (unless dry or bad) write the whole stream."""
+        records = csv_records(stream)
+        batch: list[Row] = []
+        try:
+            header = next(records, None)
+            if header is None:
+                self.result.add_failure("line 1: the file is empty; it needs a header row")
+                return
+            if not self.read_header(header):
+                return
+            for record in records:
+                batch.append(self.parse(record))
+                if len(batch) >= BATCH_ROWS:
+                    self.flush(batch)
+                    batch = []
+        except CsvSyntaxError as exc:
+            self.flush(batch)
+            self.result.add_error(exc.line, str(exc).split(": ", 1)[1])
+            return
+        self.flush(batch)
+
+    def read_header(self, record: Record) -> bool:
+        """Map header cells to columns; record every header problem. Return True when usable."""
+        problems = len(self.result.errors)
+        line = record.line
+        for index, problem in bad_characters(record.cells):
+            self.result.add_error(line, f"column {index + 1} {problem}", row=False)
+        self.names = [cells.cell_clean(c).lower() for c in record.cells]
+        seen: set[str] = set()
+        for index, name in enumerate(self.names):
+            if not name:
+                self.result.add_error(line, f"column {index + 1} has no name", row=False)
+            elif name in seen:
+                self.result.add_error(line, "appears twice in the header (column names ignore case)", name, row=False)
+            else:
+                seen.add(name)
+                self._plan_column(line, index, name)
+        for name in self._required_header_columns(seen):
+            self.result.add_error(line, f"missing required column {name}", row=False)
+        return len(self.result.errors) == problems
+
+    def _plan_column(self, line: int, index: int, name: str) -> None:
+        column = self.fmt.by_name.get(name)
+        kind = 1 if column is not None and column.reference else 0
+        if column is None and self.fmt.custom and name.startswith(CUSTOM_PREFIX):
+            key = name[len(CUSTOM_PREFIX) :]
+            definition = CustomAttributeDefinition.objects.filter(key=key).first()
+            if definition is None:
+                self.result.add_error(line, f'no custom attribute "{key}"', name, row=False)
+                return
+            column, kind = custom_column(definition), 2
+        if column is None:
+            expected = ", ".join(self.fmt.column_names + (["custom.<key>"] if self.fmt.custom else []))
+            message = f"unknown column (the columns of {self.fmt.entity} are {expected})"
+            self.result.add_error(line, message, name, row=False)
+            return
+        self.plan.append((index, column, kind))
+
+    def _required_header_columns(self, present: set[str]) -> list[str]:
+        if not self.fmt.key_optional:
+            return [] if self.fmt.key in present else [self.fmt.key]
+        if self.fmt.key in present:
+            return []
+        # Without keys every row is new: the columns a new row needs must be there.
+        return [c.name for c in self.fmt.columns if c.required and c.name not in present]
+
+    def parse(self, record: Record) -> Row:
+        """Type the cells of one record (no queries)."""
+        row = Row(record.line)
+        raw = record.cells
+        self.result.rows += 1
+        if len(raw) != len(self.names):
+            row.error(None, f"{len(raw)} cells, but the header has {len(self.names)} columns")
+            return row
+        if has_bad_characters(raw):
+            for index, problem in bad_characters(raw):
+                row.error(self.names[index], problem)
+            return row
+        values, custom = row.values, row.custom
+        for index, column, kind in self.plan:
+            cell = raw[index].strip(" \t")
+            if cell[:1] == "'" and cell[1:2] in cells.FORMULA_CHARS and len(cell) > 1:
+                cell = cell[1:]
+            if not cell:
+                if kind == 2:
+                    custom[column.field] = None
+                else:
+                    values[column.field] = column.empty
+                    if column.required:
+                        row.empties.append(column)
+                continue
+            try:
+                value = column.parse(cell)
+            except cells.CellError as exc:
+                row.error(column.name, str(exc))
+                continue
+            if kind == 0:
+                values[column.field] = value
+            elif kind == 1:
+                row.refs.append((column, value))
+            else:
+                custom[column.field] = value
+        self._check_key(row)
+        return row
+
+    def _check_key(self, row: Row) -> None:
+        key = row.values.get(self.fmt.key)
+        if key is None or key == "":
+            if not self.fmt.key_optional and not any(c == self.fmt.key for c, _ in row.errors):
+                row.error(self.fmt.key, "is empty; every row needs one")
+            return
+        row.key = key
+        if key in self.seen_keys:
+            row.error(None, f'{self.fmt.key} "{key}" appears twice in this file')
+        else:
+            self.seen_keys.add(key)
+
+    # --- a batch -----------------------------------------------------------
+
+    def flush(self, batch: list[Row]) -> None:
+        """Resolve, sort, check and (when allowed) write one batch; report its errors."""
+        if not batch:
+            return
+        self.resolve(batch)
+        changes = self.sort(batch)
+        self.handler.check(changes)
+        for row in batch:
+            for column, message in row.errors:
+                self.result.add_error(row.line, message, column)
+        good = [c for c in changes if not c.row.errors]
+        creates = [c for c in good if c.old is None]
+        updates = [c for c in good if c.old is not None and (c.changed or c.custom is not None)]
+        self.result.created += len(creates)
+        self.result.updated += len(updates)
+        self.result.unchanged += len(good) - len(creates) - len(updates)
+        if not self.dry_run and self.result.ok:
+            self.handler.write(creates, updates)
+        if self.progress:
+            self.progress(self.result.rows)
+
+    def resolve(self, batch: list[Row]) -> None:
+        """Turn the batch's references into primary keys, one query per kind and ~900 names."""
+        kinds = {column.reference for _, column, kind in self.plan if kind == 1}
+        if not kinds:
+            return
+        resolvers = self.handler.references(kinds)
+        for kind, resolver in resolvers.items():
+            resolver.load(name for row in batch for column, name in row.refs if column.reference == kind)
+        for row in batch:
+            for column, name in row.refs:
+                resolver = resolvers[column.reference]
+                found = resolver.get(name)
+                if found is None:
+                    row.error(column.name, resolver.message(name))
+                elif column.reference == "user":
+                    row.values[column.field], row.user_account = found
+                else:
+                    row.values[column.field] = found
+
+    def sort(self, batch: list[Row]) -> list[Change]:
+        """Pair each valid row with its existing row and work out what changes."""
+        valid = [row for row in batch if not row.errors]
+        fields = [column.field for _, column, kind in self.plan if kind != 2]
+        has_custom = any(kind == 2 for _, _, kind in self.plan)
+        existing = self.handler.existing([r.key for r in valid if r.key is not None], fields, has_custom)
+        changes = []
+        for row in valid:
+            old = existing.get(row.key) if row.key is not None else None
+            if old is None:
+                self._check_new(row)
+                custom = {k: v for k, v in row.custom.items() if v is not None} if has_custom else None
+                changes.append(Change(row, None, dict(row.values), custom))
+                continue
+            for column in row.empties:
+                row.error(column.name, "is required and cannot be emptied")
+            changed = {f: v for f, v in row.values.items() if old[f] != v}
+            changes.append(Change(row, old, changed, self._merged_custom(old, row) if has_custom else None))
+        return changes
+
+    def _check_new(self, row: Row) -> None:
+        for column in self.fmt.columns:
+            if column.required and (column.field not in row.values or column in row.empties):
+                row.error(column.name, f"is required to create a new {self.fmt.noun}")
+
+    @staticmethod
+    def _merged_custom(old: dict[str, Any], row: Row) -> dict[str, Any] | None:
+        """The account's custom dict after the row, or None when it does not change."""
+        current = old["custom"] if isinstance(old["custom"], dict) else {}
+        merged = dict(current)
+        for key, value in row.custom.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return None if merged == current else merged
+
+
+def import_stream(
+    *, fmt: CsvFormat, stream: BinaryIO, dry_run: bool, progress: Progress | None = None
+) -> ImportResult:
+    """Run the engine over `stream` (no transaction handling: see services.csv_import)."""
+    result = ImportResult(entity=fmt.entity, dry_run=dry_run)
+    started = time.monotonic()
+    Importer(fmt, result, dry_run=dry_run, progress=progress).run(stream)
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,196 @@
+"""How each entity's rows are looked up, checked across fields and written.
+
+`BulkHandler` serves most entities: one `in` query per ~900 keys to find the
+existing rows, bulk_create for new rows, bulk_update grouped by the set of
+columns that change. The others add the entity's own rules.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F
+
+from accounts.csvio.engine import Change
+from accounts.csvio.formats import CsvFormat
+from accounts.csvio.references import NewTeam, Reference, chunks, references_for
+from accounts.custom_attributes import definition_errors
+from accounts.models import EndUser, Role, Team
+from accounts.services import staff_set_role
+
+BULK_UPDATE_BATCH = 500
+
+
+class BulkHandler:
+    """Upsert rows of a plain model with bulk queries."""
+
+    def __init__(self, fmt: CsvFormat):
+        self.fmt = fmt
+        self.model = fmt.model
+        self._references: dict[str, Reference] | None = None
+
+    def references(self, kinds: Iterable[str]) -> dict[str, Reference]:
+        """The resolvers of this import, kept across batches (their caches too)."""
+        if self._references is None:
+            self._references = references_for(kinds)
+        return self._references
+
+    def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
+        """The values() arguments that fetch what a batch compares against."""
+        return [*dict.fromkeys(fields), *(["custom"] if has_custom else [])], {}
+
+    def existing(self, keys: list[str], fields: list[str], has_custom: bool) -> dict[str, dict[str, Any]]:
+        """Return key -> the stored values of `fields` (and pk) for the keys that exist."""
+        if not keys:
+            return {}
+        key = self.fmt.key
+        names, expressions = self.lookups(fields, has_custom)
+        names = [name for name in names if name != key]
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(keys):
+            for values in self.model.objects.filter(**{f"{key}__in": part}).values("pk", key, *names, **expressions):
+                found[values[key]] = values
+        return found
+
+    def check(self, changes: list[Change]) -> None:
+        """Add the entity's cross-field errors to the rows (none by default)."""
+
+    def write(self, creates: list[Change], updates: list[Change]) -> None:
+        """Insert the new rows and update the changed ones."""
+        if creates:
+            self.model.objects.bulk_create([self.new_instance(c) for c in creates])
+        groups: dict[frozenset[str], list[Change]] = defaultdict(list)
+        for change in updates:
+            groups[frozenset(change.changed) | ({"custom"} if change.custom is not None else set())].append(change)
+        for fields, group in groups.items():
+            objects = [self.changed_instance(c) for c in group]
+            self.model.objects.bulk_update(objects, sorted(fields), batch_size=BULK_UPDATE_BATCH)
+
+    def new_instance(self, change: Change):
+        values = dict(change.changed)
+        if change.custom is not None:
+            values["custom"] = change.custom
+        return self.model(**values)
+
+    def changed_instance(self, change: Change):
+        values = dict(change.changed)
+        if change.custom is not None:
+            values["custom"] = change.custom
+        return self.model(pk=change.old["pk"], **values)
+
+
+class EventsHandler(BulkHandler):
+    """Events: rows without an external_id are appended; a user must belong to the event's account."""
+
+    def check(self, changes: list[Change]) -> None:
+        # A user not named in this row (an update that keeps it) needs its account looked up.
+        kept_users = {
+            c.old["user_id"] for c in changes
+            if c.old is not None and "user_id" not in c.row.values and c.old.get("user_id") is not None
+        }
+        accounts_of_kept = {}
+        if kept_users:
+            accounts_of_kept = dict(EndUser.objects.filter(pk__in=kept_users).values_list("pk", "account_id"))
+        for change in changes:
+            old = change.old or {}
+            row = change.row
+            user_id = row.values["user_id"] if "user_id" in row.values else old.get("user_id")
+            if user_id is None:
+                continue
+            account_id = row.values["account_id"] if "account_id" in row.values else old.get("account_id")
+            user_account = row.user_account if "user_id" in row.values else accounts_of_kept.get(user_id)
+            if user_account != account_id:
+                user = next((name for column, name in row.refs if column.name == "user"), None)
+                account = next((name for column, name in row.refs if column.name == "account"), None)
+                who = f'user "{user}"' if user else "the event's user"
+                whose = f'account "{account}"' if account else "the event's account"
+                row.error("user", f"{who} does not belong to {whose}")
+
+    def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
+        # The account and the user are needed to check that they go together.
+        return [*dict.fromkeys([*fields, "account_id", "user_id"])], {}
+
+
+class CustomAttributesHandler(BulkHandler):
+    """Custom attribute definitions: the definition as a whole must be valid (choices go with type)."""
+
+    def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
+        return [*dict.fromkeys([*fields, "key", "type", "choices"])], {}
+
+    def check(self, changes: list[Change]) -> None:
+        for change in changes:
+            merged = {**(change.old or {"type": "text", "choices": []}), **change.row.values}
+            for column, message in definition_errors(
+                key=merged["key"], type_=merged["type"], choices=merged["choices"]
+            ).items():
+                change.row.error(column, message[0].lower() + message[1:].rstrip("."))
+
+
+class StaffHandler(BulkHandler):
+    """Staff: auth users with a role (groups, admin access) and a team; a few rows, written one by one.
+
+    A staff file is small (a team, not a customer base), so rows go through
+    accounts.services.staff_set_role one at a time: its group and is_staff
+    rules stay in one place.
+    """
+
+    USER_FIELDS = ("username", "email", "first_name", "last_name")
+
+    def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
+        plain = [f for f in fields if f in self.USER_FIELDS]
+        return [*dict.fromkeys(plain)], {"role": F("profile__role"), "team_id": F("profile__team_id")}
+
+    def check(self, changes: list[Change]) -> None:
+        # A missing role is the least privilege, viewer; a user with neither
+        # role nor team keeps no profile at all (e.g. a bare superuser).
+        for change in changes:
+            old = change.old or {"role": None, "team_id": None}
+            role = change.row.values.get("role", old["role"])
+            team = change.row.values.get("team_id", old["team_id"])
+            if role is None and (team is not None or old["role"] is not None):
+                change.row.values["role"] = Role.VIEWER
+                if old["role"] != Role.VIEWER:
+                    change.changed["role"] = Role.VIEWER
+                else:
+                    change.changed.pop("role", None)
+
+    def write(self, creates: list[Change], updates: list[Change]) -> None:
+        User = get_user_model()
+        teams = self._teams(c.row.values.get("team_id") for c in creates + updates)
+        users = User.objects.in_bulk([c.old["pk"] for c in updates])
+        for change in creates + updates:
+            values = change.row.values
+            if change.old is None:
+                user = User(**{f: values[f] for f in self.USER_FIELDS if f in values})
+                user.set_unusable_password()
+                user.save()
+            else:
+                user = users[change.old["pk"]]
+                user_fields = {f: v for f, v in change.changed.items() if f in self.USER_FIELDS}
+                if user_fields:
+                    User.objects.filter(pk=user.pk).update(**user_fields)
+            if "role" in change.changed or "team_id" in change.changed:
+                old = change.old or {"role": None, "team_id": None}
+                role = values.get("role", old["role"])
+                team_id = values.get("team_id", old["team_id"])
+                if role is not None or team_id is not None:
+                    team = teams.get(team_id.name if isinstance(team_id, NewTeam) else team_id)
+                    staff_set_role(user=user, role=role or Role.VIEWER, team=team)
+
+    @staticmethod
+    def _teams(wanted: Iterable[Any]) -> dict[Any, Team]:
+        """Teams by pk, and new teams (created now) by name."""
+        wanted = [w for w in wanted if w is not None]
+        teams: dict[Any, Team] = dict(Team.objects.in_bulk([w for w in wanted if not isinstance(w, NewTeam)]))
+        for new in {w.name for w in wanted if isinstance(w, NewTeam)}:
+            teams[new] = Team.objects.get_or_create(name=new)[0]
+        return teams
+
+
+HANDLERS = {
+    "bulk": BulkHandler,
+    "events": EventsHandler,
+    "custom_attributes": CustomAttributesHandler,
+    "staff": StaffHandler,
+}

@@ -1,0 +1,81 @@
+"""Batched look-ups of the rows a CSV names: accounts, users, staff and teams.
+
+Each batch of rows asks once for the names it has not seen yet (an `in`
+query per ~900 names, SQLite's parameter limit), so an import makes a few
+queries per thousand rows whatever the size of the tables. Answers are kept
+(misses too) up to a bound, so memory stays flat on files of millions of rows.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from accounts.models import Account, EndUser, Team
+
+_CACHE_LIMIT = 200_000
+
+
+def chunks(items: list, size: int | None = None) -> Iterator[list]:
+    """Split `items` into lists small enough for one `in` query on any backend."""
+    size = size or min(connection.features.max_query_params or 5000, 5000) - 10
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class NewTeam:
+    """A team a staff file names that does not exist yet: created on write."""
+
+    name: str
+
+
+class Reference:
+    """Resolve one kind of reference (e.g. account external_id -> pk) with a cache."""
+
+    def __init__(self, model, lookup: str, values: tuple[str, ...], missing: str):
+        self.model, self.lookup, self.values, self.missing = model, lookup, values, missing
+        self.cache: dict[str, Any] = {}
+
+    def load(self, names: Iterable[str]) -> None:
+        """Look up every name not seen yet, in as few queries as possible."""
+        unknown = [n for n in set(names) if n not in self.cache]
+        if len(self.cache) + len(unknown) > _CACHE_LIMIT:
+            self.cache.clear()
+        for part in chunks(unknown):
+            for found in self.model.objects.filter(**{f"{self.lookup}__in": part}).values_list(*self.values):
+                self.cache[found[0]] = found[1] if len(found) == 2 else found[1:]
+        for name in unknown:
+            self.cache.setdefault(name, None)
+
+    def get(self, name: str) -> Any:
+        """Return what `name` resolves to (None when nothing has that name)."""
+        return self.cache.get(name)
+
+    def message(self, name: str) -> str:
+        return self.missing.format(name=name)
+
+
+class TeamReference(Reference):
+    """Team names: a missing team is not an error, it is created (interchange.md)."""
+
+    def get(self, name: str) -> Any:
+        found = self.cache.get(name)
+        return NewTeam(name) if found is None else found
+
+
+def references_for(kinds: Iterable[str]) -> dict[str, Reference]:
+    """Return a fresh resolver for each kind of reference a format uses."""
+    User = get_user_model()
+    factories = {
+        "account": lambda: Reference(Account, "external_id", ("external_id", "pk"),
+                                     'no account with external_id "{name}"'),
+        # A user resolves to (pk, account pk): an event's user must belong to its account.
+        "user": lambda: Reference(EndUser, "external_id", ("external_id", "pk", "account_id"),
+                                  'no user with external_id "{name}"'),
+        "staff": lambda: Reference(User, "username", ("username", "pk"), 'no staff member with username "{name}"'),
+        "team": lambda: TeamReference(Team, "name", ("name", "pk"), ""),
+    }
+    return {kind: factories[kind]() for kind in set(kinds)}

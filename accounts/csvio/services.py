@@ -1,0 +1,49 @@
+"""CSV import and export: the functions the admin, the commands and the resources call."""
+
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
+
+from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
+
+from accounts.csvio.engine import ImportResult, Progress, import_stream
+from accounts.csvio.export import export_chunks
+from accounts.csvio.formats import format_get
+
+
+def csv_import(
+    *, entity: str, stream: BinaryIO, dry_run: bool = False, progress: Progress | None = None
+) -> ImportResult:
+    """Import one CSV file into `entity`, all or nothing (interchange.md).
+
+    A real run writes in one transaction, rolled back when any row is bad; a
+    dry run makes no write at all and reports the same counts and errors.
+    """
+    fmt = format_get(entity)
+    try:
+        if dry_run:
+            result = import_stream(fmt=fmt, stream=stream, dry_run=True, progress=progress)
+        else:
+            with transaction.atomic():
+                result = import_stream(fmt=fmt, stream=stream, dry_run=False, progress=progress)
+                if not result.ok:
+                    transaction.set_rollback(True)
+    except DatabaseError as exc:
+        # Only a change made meanwhile by someone else gets here (e.g. the same
+        # new key inserted by a concurrent import): the rows were all valid.
+        result = ImportResult(entity=entity, dry_run=dry_run)
+        result.add_failure(f"the database refused the import, nothing was written: {exc}")
+    if not result.ok:
+        result.created = result.updated = result.unchanged = 0
+    return result
+
+
+def csv_export_chunks(*, entity: str, queryset: QuerySet | None = None) -> Iterator[str]:
+    """Yield the CSV export of `entity` (or of `queryset`, one of its querysets) in text chunks."""
+    return export_chunks(format_get(entity), queryset)
+
+
+def csv_export(*, entity: str, out: TextIO, queryset: QuerySet | None = None) -> None:
+    """Write the CSV export of `entity` (or of `queryset`) to the text stream `out`."""
+    for chunk in csv_export_chunks(entity=entity, queryset=queryset):
+        out.write(chunk)
