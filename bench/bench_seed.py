@@ -38,7 +38,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite database")
     options = parser.parse_args()
 
-    env = {**os.environ, "DEBUG": "1"}
+    # DEBUG off as in production (a throwaway key: nothing is signed here).
+    env = {"SECRET_KEY": "bench-only", **os.environ, "DEBUG": "0"}
     workdir = None
     if "DATABASE_URL" not in env:
         (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
