@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from accounts.csvio.admin_mixins import CsvImportExportMixin
 from accounts.models import (
     Account,
     CustomAttributeDefinition,
@@ -14,6 +15,16 @@ from accounts.models import (
     SupportTicket,
     Team,
     Touchpoint,
+)
+from accounts.resources import (
+    AccountsResource,
+    CustomAttributesResource,
+    EventsResource,
+    StaffResource,
+    SubscriptionsResource,
+    TicketsResource,
+    TouchpointsResource,
+    UsersResource,
 )
 
 admin.site.site_header = "csbox administration"
@@ -33,7 +44,9 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(CsvImportExportMixin, UserAdmin):
+    resource_classes = [StaffResource]
+    import_superuser_only = True
     inlines = [StaffProfileInline]
     list_display = ("username", "email", "first_name", "last_name", "role", "team", "is_active")
     list_select_related = ("profile__team",)
@@ -56,7 +69,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomAttributeDefinition)
-class CustomAttributeDefinitionAdmin(admin.ModelAdmin):
+class CustomAttributeDefinitionAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [CustomAttributesResource]
     list_display = ("key", "label", "type", "choices")
     list_filter = ("type",)
     search_fields = ("key", "label")
@@ -82,7 +96,8 @@ class TouchpointInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [AccountsResource]
     list_display = ("external_id", "name", "plan", "lifecycle_stage", "mrr", "renewal_date", "csm", "region")
     list_select_related = ("csm",)
     list_filter = ("plan", "lifecycle_stage", "region", "referenceable")
@@ -93,7 +108,8 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [SubscriptionsResource]
     list_display = ("external_id", "account", "plan", "status", "billing_period", "mrr", "start_date", "end_date")
     list_select_related = ("account",)
     list_filter = ("plan", "status", "billing_period")
@@ -103,7 +119,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(EndUser)
-class EndUserAdmin(admin.ModelAdmin):
+class EndUserAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [UsersResource]
     list_display = ("external_id", "email", "name", "role", "account", "created_at")
     list_select_related = ("account",)
     list_filter = ("role",)
@@ -113,7 +130,8 @@ class EndUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [EventsResource]
     list_display = ("occurred_at", "name", "quantity", "account", "user")
     list_select_related = ("account", "user")
     search_fields = ("external_id", "name", "account__external_id")
@@ -123,7 +141,8 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
+class TouchpointAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [TouchpointsResource]
     list_display = ("external_id", "kind", "occurred_at", "account")
     list_select_related = ("account",)
     list_filter = ("kind",)
@@ -133,7 +152,8 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupportTicket)
-class SupportTicketAdmin(admin.ModelAdmin):
+class SupportTicketAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [TicketsResource]
     list_display = ("external_id", "status", "priority", "opened_at", "closed_at", "account")
     list_select_related = ("account",)
     list_filter = ("status", "priority")
