@@ -68,7 +68,7 @@ def percentage(numerator, denominator) -> ExpressionWrapper:
 
 
 def count_operand(expr) -> ExprOperand:
-    return ExprOperand(expr, nullable=False, scale=0)
+    return ExprOperand(expr, nullable=False, scale=0, list_element="numeric")
 
 
 def pct_operand(expr) -> ExprOperand:
