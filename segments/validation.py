@@ -221,7 +221,7 @@ class _Validator:
 
     def list_ok(self, value: Any, path: str, what: str) -> bool:
         if not isinstance(value, list):
-            self.error(path, f"{what} must be a list, not {kind_of(value)}")
+            self.error(path, f"must be {what}, not {kind_of(value)}")
             return False
         if len(value) > MAX_LIST:
             self.error(path, f"a list can hold at most {MAX_LIST} items ({len(value)} given)")
@@ -253,7 +253,7 @@ class _Validator:
             self.error(_join(path, "negate"), f"must be true or false, not {show(node['negate'])}")
         if "rules" not in node:
             self.error(path, 'missing "rules": a list of rules and groups')
-        elif self.list_ok(node["rules"], _join(path, "rules"), '"rules"'):
+        elif self.list_ok(node["rules"], _join(path, "rules"), "a list of rules and groups"):
             for index, child in enumerate(node["rules"]):
                 self.node(child, _join(path, f"rules[{index}]"), depth + 1)
 
@@ -334,11 +334,11 @@ class _Validator:
 
     def number(self, field_: Field, op: str, value: Any, path: str) -> None:
         if op in ("in", "not_in"):
-            self.each(value, path, lambda v: None if is_number(v) else f"must be a number, not {kind_of(v)}")
+            self.each(value, path, lambda v: None if is_number(v) else _number_problem(v, "must be a number"))
         elif op == "between":
             self.pair(value, path, is_number, "numbers", lambda v: v)
         elif not is_number(value):
-            self.error(path, f'"{op}" needs a number, not {kind_of(value)} ({show(value)})')
+            self.error(path, _number_problem(value, f'"{op}" needs a number'))
 
     def text(self, field_: Field, op: str, value: Any, path: str) -> None:
         if op in ("in", "not_in"):
@@ -388,7 +388,7 @@ class _Validator:
             self.error(path, f"must be a date written YYYY-MM-DD, not {show(value)}")
 
     def each(self, value: Any, path: str, problem) -> None:
-        if not self.list_ok(value, path, "the value"):
+        if not self.list_ok(value, path, "a list"):
             return
         for index, item in enumerate(value):
             message = problem(item)
@@ -408,7 +408,7 @@ class _Validator:
     # Segments -------------------------------------------------------------------------
 
     def segments(self, field_: Field, value: Any, path: str) -> None:
-        if not self.list_ok(value, path, "the value"):
+        if not self.list_ok(value, path, "a list"):
             return
         graph = dict(self.context.segments)
         own = self.context.slug
@@ -424,6 +424,12 @@ def _ordered_key(value):
     from segments.compiler import to_decimal
 
     return to_decimal(value) if isinstance(value, int | float) else value
+
+
+def _number_problem(value: Any, start: str) -> str:
+    if isinstance(value, float):
+        return f"{start}, not {show(value)} (only finite numbers)"
+    return f"{start}, not {kind_of(value)} ({show(value)})"
 
 
 def _text_problem(value: Any) -> str | None:
@@ -460,7 +466,9 @@ def _segment_problem(slug: Any, kind: str, graph: dict, own: str | None) -> str 
     if slug not in graph:
         return f"unknown segment {show(slug)}"
     if graph[slug][0] != kind:
-        return f"segment {show(slug)} is a {graph[slug][0]} segment; only {kind} segments can be named here"
+        other = graph[slug][0]
+        return f"segment {show(slug)} is {'an' if other == 'account' else 'a'} {other} segment; only {kind} " \
+               "segments can be named here"
     if own is None:
         return None
     if slug == own:
