@@ -7,6 +7,7 @@ class SegmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.demo import demo_extension_register
+        from segments import checks  # noqa: F401 - registers the field registry's system checks
         from segments.demo import starter_segments_create
 
         # Lower apps learn of segments only through registration (DESIGN.md).

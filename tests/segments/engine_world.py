@@ -45,30 +45,31 @@ def build_world() -> dict:
 
 
 def _accounts(alice, bob, carol) -> dict:
-    rows = [
+    create = Account.objects.create
+    accounts = [
         # mrr rank 1 (tie), arr 120000, gap 30000
-        dict(external_id="big", name="Big Corp", domain="big.example.com", industry="Software", region="EMEA",
-             lifecycle_stage="renewal", plan="enterprise", licenses=4, employees=500, mrr=Decimal("10000.00"),
-             potential_arr=Decimal("150000.00"), renewal_date=dt.date(2026, 6, 30),
-             customer_since=dt.date(2020, 1, 15), csm=alice, referenceable=True, use_case="Analytics & BI",
-             custom={"nps": 9, "tier": "gold", "beta": True, "since": "2025-01-01", "note": "VIP 100%"}),
+        create(external_id="big", name="Big Corp", domain="big.example.com", industry="Software", region="EMEA",
+               lifecycle_stage="renewal", plan="enterprise", licenses=4, employees=500, mrr=Decimal("10000.00"),
+               potential_arr=Decimal("150000.00"), renewal_date=dt.date(2026, 6, 30),
+               customer_since=dt.date(2020, 1, 15), csm=alice, referenceable=True, use_case="Analytics & BI",
+               custom={"nps": 9, "tier": "gold", "beta": True, "since": "2025-01-01", "note": "VIP 100%"}),
         # rank 4, arr 1.20, gap 0.00
-        dict(external_id="mid", name="Mid_Size Ltd", domain="mid.example.org", industry="software", region="",
-             lifecycle_stage="onboarding", plan="business", licenses=0, employees=50, mrr=Decimal("0.10"),
-             potential_arr=Decimal("1.20"), renewal_date=dt.date(2026, 6, 10), customer_since=dt.date(2026, 6, 8),
-             csm=bob, referenceable=False, use_case="",
-             custom={"nps": 7.5, "tier": "silver", "beta": False, "since": "2026-06-10"}),
+        create(external_id="mid", name="Mid_Size Ltd", domain="mid.example.org", industry="software", region="",
+               lifecycle_stage="onboarding", plan="business", licenses=0, employees=50, mrr=Decimal("0.10"),
+               potential_arr=Decimal("1.20"), renewal_date=dt.date(2026, 6, 10), customer_since=dt.date(2026, 6, 8),
+               csm=bob, referenceable=False, use_case="",
+               custom={"nps": 7.5, "tier": "silver", "beta": False, "since": "2026-06-10"}),
         # rank 3, arr 60000, gap missing
-        dict(external_id="small", name="small shop", domain="", industry="Retail", region="AMER",
-             lifecycle_stage="trial", plan="starter", licenses=None, employees=None, mrr=Decimal("5000.00"),
-             potential_arr=None, renewal_date=dt.date(2026, 9, 15), customer_since=dt.date(2016, 6, 10),
-             csm=carol, referenceable=None, use_case="Reporting", custom={"nps": 3, "note": "50% off"}),
-        dict(external_id="empty", name="Empty", custom={}),
+        create(external_id="small", name="small shop", domain="", industry="Retail", region="AMER",
+               lifecycle_stage="trial", plan="starter", licenses=None, employees=None, mrr=Decimal("5000.00"),
+               potential_arr=None, renewal_date=dt.date(2026, 9, 15), customer_since=dt.date(2016, 6, 10),
+               csm=carol, referenceable=None, use_case="Reporting", custom={"nps": 3, "note": "50% off"}),
+        create(external_id="empty", name="Empty", custom={}),
         # a stale custom value of the wrong JSON type counts as missing
-        dict(external_id="tie", name="Tie Inc", plan="enterprise", mrr=Decimal("10000.00"), licenses=2,
-             custom={"nps": "9", "beta": "yes"}),
+        create(external_id="tie", name="Tie Inc", plan="enterprise", mrr=Decimal("10000.00"), licenses=2,
+               custom={"nps": "9", "beta": "yes"}),
     ]
-    return {row["external_id"]: Account.objects.create(**row) for row in rows}
+    return {account.external_id: account for account in accounts}
 
 
 def _users(accounts) -> dict:
