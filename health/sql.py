@@ -46,8 +46,9 @@ class WholeDaysSince(Func):
         inner, params = compiler.compile(self.source_expressions[0])
         as_of_us = int(self.as_of.timestamp()) * 1_000_000 + self.as_of.microsecond
         # %% : Django's SQLite backend turns %% back into % (the query has parameters).
-        micros = (f"(CAST(strftime('%%s', {inner}) AS INTEGER) * 1000000 + CASE WHEN length({inner}) > 20 "
-                  f"THEN CAST(substr({inner} || '000000', 21, 6) AS INTEGER) ELSE 0 END)")
+        # Whole seconds from the first 19 characters: strftime would round .999999 up to the next second.
+        micros = (f"(CAST(strftime('%%s', substr({inner}, 1, 19)) AS INTEGER) * 1000000 + CASE WHEN "
+                  f"length({inner}) > 20 THEN CAST(substr({inner} || '000000', 21, 6) AS INTEGER) ELSE 0 END)")
         return f"((%s - {micros}) / 86400000000)", [as_of_us, *params, *params, *params]
 
 
