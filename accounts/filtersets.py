@@ -1,35 +1,122 @@
-"""One AccountFilterSet for the CSM list view, the API and the CSV export."""
+"""The filtersets of the customer data: one per list, shared by pages, API and export.
+
+AccountFilterSet serves Accounts 360, the REST API (accounts/api/views.py)
+and the "Export CSV" of the current view; SubscriptionFilterSet serves
+Subscriptions 360. Every filter maps a request parameter onto a fixed field
+or expression chosen here (an allow-list): no parameter name or value ever
+becomes an ORM keyword. Custom attributes of type choice get a filter each,
+named `custom.<key>` (as the CSV column), built from the definitions.
+"""
 
 import datetime as dt
 
 import django_filters
-from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django import forms
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import In
 from django.utils import timezone
 
-from accounts.models import Account, LifecycleStage, Plan, Team
+from accounts.extensions import HEALTH_LABEL, HEALTH_LABELS, AccountMetric, account_extensions
+from accounts.models import (
+    Account,
+    AttributeType,
+    BillingPeriod,
+    CustomAttributeDefinition,
+    LifecycleStage,
+    Plan,
+    SubscriptionStatus,
+    Team,
+)
+
+CUSTOM_PREFIX = "custom."
+MAX_DAYS = 36500
 
 
-class AccountFilterSet(django_filters.FilterSet):
+def _search(queryset: QuerySet, value: str, fields: tuple[str, ...]) -> QuerySet:
+    value = value.strip()
+    if not value:
+        return queryset
+    query = Q()
+    for name in fields:
+        query |= Q(**{f"{name}__icontains": value})
+    return queryset.filter(query)
+
+
+def _within_days(queryset: QuerySet, field: str, days) -> QuerySet:
+    """Rows whose date `field` is between today and today + days (inclusive)."""
+    today = timezone.now().date()
+    return queryset.filter(**{f"{field}__gte": today, f"{field}__lte": today + dt.timedelta(days=int(days))})
+
+
+def health_label_accounts(labels: list[str], metric: AccountMetric | None) -> QuerySet:
+    """Accounts whose health label is one of `labels` (none when health is not installed)."""
+    if metric is None or not labels:
+        return Account.objects.none()
+    expression = metric.annotation(as_of=timezone.now())
+    return Account.objects.filter(In(expression, list(labels)))
+
+
+class AccountFiltersBase(django_filters.FilterSet):
+    """What both filtersets share: team choices, health label, custom choice attributes.
+
+    Adds one `custom.<key>` multiple-choice filter per custom attribute of type
+    choice. `account_path` is the path from the filtered model to the account
+    ("" for Account itself). The definition key reaches SQL only as a JSON key
+    parameter (KeyTextTransform), never as a lookup. `health_label_metric`:
+    the health label metric (default: the one registered in accounts.extensions).
+    """
+
+    account_path = ""
+
+    def __init__(self, *args, health_label_metric: AccountMetric | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.health_label_metric = health_label_metric or account_extensions.metric(HEALTH_LABEL)
+        # One query for the team names, used both to validate and to render.
+        self.filters["team"].extra["choices"] = [(n, n) for n in Team.objects.values_list("name", flat=True)]
+        definitions = CustomAttributeDefinition.objects.filter(type=AttributeType.CHOICE).order_by("key")
+        for definition in definitions:
+            name = CUSTOM_PREFIX + definition.key
+            self.filters[name] = django_filters.MultipleChoiceFilter(
+                choices=[(c, c) for c in definition.choices],
+                label=definition.label or definition.key,
+                method=self._custom_method(definition.key),
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.filters[name].model = self._meta.model
+            self.filters[name].parent = self
+
+    def _custom_method(self, key: str):
+        column = f"{self.account_path}custom"
+
+        def filter_custom(queryset, name, values):
+            if not values:
+                return queryset
+            return queryset.filter(In(KeyTextTransform(key, column), list(values)))
+
+        return filter_custom
+
+
+class AccountFilterSet(AccountFiltersBase):
     """Filter accounts by the attributes CSMs ask about."""
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    plan = django_filters.MultipleChoiceFilter(choices=Plan.choices)
-    lifecycle_stage = django_filters.MultipleChoiceFilter(choices=LifecycleStage.choices, label="Lifecycle stage")
-    csm = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(managed_accounts__isnull=False).distinct(),
-        to_field_name="username",
-        label="CSM",
+    plan = django_filters.MultipleChoiceFilter(choices=Plan.choices, widget=forms.CheckboxSelectMultiple)
+    lifecycle_stage = django_filters.MultipleChoiceFilter(
+        choices=LifecycleStage.choices, label="Lifecycle stage", widget=forms.CheckboxSelectMultiple
     )
-    team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.all(), field_name="csm__profile__team", label="Team"
-    )
+    # A username, completed by the CSM autocomplete: no dropdown of every staff member.
+    csm = django_filters.CharFilter(field_name="csm__username", label="CSM")
+    team = django_filters.ChoiceFilter(field_name="csm__profile__team__name", label="Team")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(lookup_expr="iexact")
-    mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR at least")
-    mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR at most")
+    health_label = django_filters.MultipleChoiceFilter(
+        choices=HEALTH_LABELS, method="filter_health_label", label="Health", widget=forms.CheckboxSelectMultiple
+    )
+    mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR at least", min_value=0)
+    mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR at most", min_value=0)
     renewal_within_days = django_filters.NumberFilter(
-        method="filter_renewal_within", label="Renewal within (days)", min_value=0, max_value=36500
+        method="filter_renewal_within", label="Renewal within (days)", min_value=0, max_value=MAX_DAYS
     )
 
     class Meta:
@@ -37,13 +124,59 @@ class AccountFilterSet(django_filters.FilterSet):
         fields = ["q", "plan", "lifecycle_stage", "csm", "team", "region", "industry"]
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(domain__icontains=value) | Q(external_id__icontains=value)
-        )
+        return _search(queryset, value, ("name", "domain", "external_id"))
 
     def filter_renewal_within(self, queryset, name, value):
-        today = timezone.now().date()
-        return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
+        return _within_days(queryset, "renewal_date", value)
+
+    def filter_health_label(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=health_label_accounts(value, self.health_label_metric).values("pk"))
+
+
+class SubscriptionFilterSet(AccountFiltersBase):
+    """Filter subscriptions by their own fields and by their account's (as Accounts 360 does)."""
+
+    account_path = "account__"
+
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    plan = django_filters.MultipleChoiceFilter(choices=Plan.choices, widget=forms.CheckboxSelectMultiple)
+    status = django_filters.MultipleChoiceFilter(
+        choices=SubscriptionStatus.choices, widget=forms.CheckboxSelectMultiple
+    )
+    billing_period = django_filters.MultipleChoiceFilter(
+        choices=BillingPeriod.choices, label="Billing period", widget=forms.CheckboxSelectMultiple
+    )
+    lifecycle_stage = django_filters.MultipleChoiceFilter(
+        field_name="account__lifecycle_stage", choices=LifecycleStage.choices, label="Account lifecycle stage",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    csm = django_filters.CharFilter(field_name="account__csm__username", label="CSM")
+    team = django_filters.ChoiceFilter(field_name="account__csm__profile__team__name", label="Team")
+    region = django_filters.CharFilter(field_name="account__region", lookup_expr="iexact")
+    industry = django_filters.CharFilter(field_name="account__industry", lookup_expr="iexact")
+    health_label = django_filters.MultipleChoiceFilter(
+        choices=HEALTH_LABELS, method="filter_health_label", label="Account health",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR at least", min_value=0)
+    mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR at most", min_value=0)
+    ends_within_days = django_filters.NumberFilter(
+        method="filter_ends_within", label="Ends within (days)", min_value=0, max_value=MAX_DAYS
+    )
+
+    class Meta:
+        model = Account.subscriptions.rel.related_model
+        fields = ["q", "plan", "status", "billing_period"]
+
+    def filter_search(self, queryset, name, value):
+        return _search(queryset, value, ("external_id", "account__name", "account__external_id"))
+
+    def filter_ends_within(self, queryset, name, value):
+        return _within_days(queryset, "end_date", value)
+
+    def filter_health_label(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(account__in=health_label_accounts(value, self.health_label_metric).values("pk"))

@@ -1,0 +1,545 @@
+"""Reads behind the CSM segment pages: tabs, summaries, trends and the insights.
+
+Completeness (segments.selectors_audit) and usage (segments.usage) are the
+admin's own selectors, reused. Everything here is set-based: each function is a fixed number of queries
+whatever the number of members (the outliers' quartiles come from a window
+function, the overlap from one GROUP BY over memberships, the migration
+matrix from one query over the change log). Health comes from the metric a
+higher app registers (accounts.extensions), or from the registry's
+`health_score` / `health_label` provider; without either, health is left out.
+"""
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, CumeDist, Floor
+from django.utils import timezone
+
+from accounts.extensions import HEALTH_LABELS, AccountMetric, account_extensions
+from accounts.models import Account
+from accounts.selectors import last_activity_expression
+from segments.conditions import custom_definitions, render_english
+from segments.models import AccountMembership, ChangeKind, MembershipChange, Segment, SegmentKind, SegmentSnapshot
+from segments.registry import registry
+from segments.selectors import membership_spec, segment_members
+from segments.selectors_audit import FieldCompleteness, conditions_completeness
+from segments.usage import segment_usage
+
+STALE_DAYS = 90
+DUPLICATE_SHARE = 0.95
+MAX_EXPLAINABLE_RULES = 7
+OUTLIER_MIN_MEMBERS = 8
+TUKEY_K = 1.5
+
+
+# Health ------------------------------------------------------------------------
+
+
+def health_metric(key: str) -> AccountMetric | None:
+    """The health metric `key` (health_score / health_label), or None when health is not installed."""
+    metric = account_extensions.metric(key)
+    if metric is not None:
+        return metric
+    provider = registry.provider(key)
+    if provider is None:
+        return None
+    choices = HEALTH_LABELS if key == "health_label" else ()
+    return AccountMetric(key=key, label="Health", expression=provider, choices=choices)
+
+
+def health_metrics() -> list[AccountMetric]:
+    """The registered health metrics (score, label), for list columns."""
+    return [m for m in (health_metric("health_score"), health_metric("health_label")) if m is not None]
+
+
+# Tabs and membership --------------------------------------------------------------
+
+
+def account_segment_tabs() -> list[Segment]:
+    """The visible account segments in their admin order (the tabs of Accounts 360)."""
+    return list(
+        Segment.objects.filter(kind=SegmentKind.ACCOUNT, visible=True)
+        .order_by("order", "name")
+        .only("slug", "name", "kind", "visible", "member_count", "order", "refresh_status", "last_refreshed_at")
+    )
+
+
+def members_scope(*, queryset: QuerySet, segment: Segment, account_path: str = "pk") -> QuerySet:
+    """Restrict `queryset` (accounts, or rows of accounts via `account_path`) to the segment's members."""
+    member_ids = AccountMembership.objects.filter(segment_id=segment.pk).values("account_id")
+    return queryset.filter(**{f"{account_path}__in": member_ids})
+
+
+def account_segments(*, account: Account) -> list[AccountMembership]:
+    """The segments the account is in, with since when, in admin order."""
+    return list(
+        AccountMembership.objects.filter(account=account)
+        .select_related("segment")
+        .order_by("segment__order", "segment__name")
+    )
+
+
+# The segments list ------------------------------------------------------------------
+
+
+def _latest_snapshot(column: str) -> Subquery:
+    latest = SegmentSnapshot.objects.filter(segment=OuterRef("pk")).order_by("-date")
+    return Subquery(latest.values(column)[:1])
+
+
+def segment_list(*, search: str = "", kind: str = "") -> QuerySet:
+    """Segments for the segments page, with MRR and health of their latest snapshot.
+
+    The snapshot is written at each refresh (health fills avg_health after
+    scoring), so the figures are those of the membership shown.
+    """
+    segments = Segment.objects.annotate(
+        total_mrr=_latest_snapshot("total_mrr"), avg_health=_latest_snapshot("avg_health")
+    ).order_by("kind", "order", "name")
+    if search.strip():
+        segments = segments.filter(name__icontains=search.strip())
+    if kind in SegmentKind.values:
+        segments = segments.filter(kind=kind)
+    return segments
+
+
+def segment_sentences(segments: Iterable[Segment]) -> dict[int, str]:
+    """Plain-English definitions by segment id (one query for the custom attribute labels)."""
+    custom = custom_definitions()
+    return {s.pk: render_english(s.conditions, kind=s.kind, custom=custom) for s in segments}
+
+
+# One segment --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    members: int
+    total_mrr: Decimal | None
+    avg_health: float | None
+
+    @property
+    def total_arr(self) -> Decimal | None:
+        return None if self.total_mrr is None else self.total_mrr * 12
+
+
+def segment_summary(*, segment: Segment, as_of: dt.datetime) -> SegmentSummary:
+    """Current members, total MRR and average health of an account segment (one query)."""
+    members = segment_members(segment=segment)
+    if segment.kind != SegmentKind.ACCOUNT:
+        return SegmentSummary(members=members.count(), total_mrr=None, avg_health=None)
+    score = health_metric("health_score")
+    aggregates: dict[str, Any] = {"n": Count("pk"), "mrr": Sum("mrr")}
+    if score is not None:
+        members = members.annotate(health_value=score.annotation(as_of=as_of))
+        aggregates["health"] = Avg("health_value")
+    totals = members.aggregate(**aggregates)
+    health = totals.get("health")
+    return SegmentSummary(members=totals["n"], total_mrr=totals["mrr"],
+                          avg_health=None if health is None else float(health))
+
+
+def segment_trend(*, segment: Segment, days: int = 365) -> list[SegmentSnapshot]:
+    """The daily snapshots of the last `days` days, oldest first."""
+    since = timezone.now().date() - dt.timedelta(days=days)
+    return list(SegmentSnapshot.objects.filter(segment=segment, date__gte=since).order_by("date"))
+
+
+def segment_recent_changes(*, segment: Segment, limit: int = 15) -> list[MembershipChange]:
+    """The latest joins and leaves, newest first, with their account or user."""
+    return list(
+        MembershipChange.objects.filter(segment=segment).select_related("account", "user").order_by("-at", "-id")[
+            :limit
+        ]
+    )
+
+
+def segment_biggest_accounts(*, segment: Segment, as_of: dt.datetime, limit: int = 10) -> list[Account]:
+    """The members with the highest MRR, with their last activity and health."""
+    members = segment_members(segment=segment).select_related("csm")
+    members = members.annotate(last_activity=last_activity_expression(as_of=as_of))
+    score = health_metric("health_score")
+    if score is not None:
+        members = members.annotate(health_score=score.annotation(as_of=as_of))
+    return list(members.order_by(F("mrr").desc(nulls_last=True), "pk")[:limit])
+
+
+# Outliers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutlierMetric:
+    """A per-member measure and how to judge distance on it.
+
+    `log`: compare on log(1 + value) (counts and day spans are skewed: a
+    dormant account must stand out of a busy segment). `min_spread`: the
+    smallest interquartile range used, so that a segment where everyone is
+    alike does not flag every small difference.
+    """
+
+    key: str
+    label: str
+    unit: str
+    expression: Expression
+    log: bool
+    min_spread: float
+    missing_note: str = ""
+
+
+@dataclass
+class OutlierReport:
+    metric: OutlierMetric
+    members: int
+    q1: float | None = None
+    median: float | None = None
+    q3: float | None = None
+    low: float | None = None
+    high: float | None = None
+    below: list = field(default_factory=list)
+    above: list = field(default_factory=list)
+    below_count: int = 0
+    above_count: int = 0
+    missing: int = 0
+
+    @property
+    def low_shown(self) -> float | None:
+        """The lower fence, when a value can be below it (days and counts are never negative)."""
+        if self.low is None or (self.metric.log and self.low <= 0):
+            return None
+        return self.low
+
+
+def outlier_metrics(*, as_of: dt.datetime) -> list[OutlierMetric]:
+    """Days since last activity (dormant members) and, with health installed, the health score."""
+    days = _days_since(last_activity_expression(as_of=as_of), as_of=as_of)
+    metrics = [OutlierMetric("days_since_last_activity", "Days since last activity", " days", days, log=True,
+                             min_spread=1, missing_note="never active")]
+    score = health_metric("health_score")
+    if score is not None:
+        metrics.append(OutlierMetric("health_score", "Health score", "", score.annotation(as_of=as_of),
+                                     log=False, min_spread=5, missing_note="not scored"))
+    return metrics
+
+
+class _JulianDay(Expression):
+    """Days (fractional) since a fixed epoch, the same on SQLite and PostgreSQL."""
+
+    def __init__(self, expression):
+        super().__init__(output_field=IntegerField())
+        self.source = expression
+
+    def get_source_expressions(self):
+        return [self.source]
+
+    def set_source_expressions(self, exprs):
+        (self.source,) = exprs
+
+    def as_sql(self, compiler, connection):
+        inner, params = compiler.compile(self.source)
+        return f"(EXTRACT(EPOCH FROM {inner}) / 86400.0)", params
+
+    def as_sqlite(self, compiler, connection):
+        inner, params = compiler.compile(self.source)
+        return f"(julianday({inner}) - 2440587.5)", params
+
+
+def _days_since(moment: Expression, *, as_of: dt.datetime) -> Expression:
+    """Whole days from `moment` to as_of (NULL when moment is NULL)."""
+    as_of_days = as_of.timestamp() / 86400.0
+    return Cast(Floor(Value(as_of_days) - _JulianDay(moment)), IntegerField())
+
+
+def _forward(metric: OutlierMetric, value: float) -> float:
+    return math.log1p(max(value, 0)) if metric.log else value
+
+
+def _backward(metric: OutlierMetric, value: float) -> float:
+    return math.expm1(value) if metric.log else value
+
+
+def segment_outliers(*, segment: Segment, as_of: dt.datetime, limit: int = 8) -> list[OutlierReport]:
+    """Members far from the segment's typical value, per metric (Tukey's fences on the quartiles).
+
+    Quartiles are order statistics (CUME_DIST in SQL), so the log scale of
+    skewed metrics is applied to three numbers, not to rows. A member is an
+    outlier below Q1 - 1.5 IQR or above Q3 + 1.5 IQR. Three queries per metric.
+    """
+    if segment.kind != SegmentKind.ACCOUNT:
+        return []
+    members = segment_members(segment=segment)
+    return [_metric_outliers(members=members, metric=m, limit=limit) for m in outlier_metrics(as_of=as_of)]
+
+
+def _metric_outliers(*, members: QuerySet, metric: OutlierMetric, limit: int) -> OutlierReport:
+    valued = members.annotate(metric_value=metric.expression)
+    known = valued.filter(metric_value__isnull=False)
+    ranked = known.annotate(rank_share=Window(CumeDist(), order_by=F("metric_value").asc()))
+    stats = ranked.aggregate(
+        n=Count("pk"),
+        q1=Min("metric_value", filter=Q(rank_share__gte=0.25)),
+        median=Min("metric_value", filter=Q(rank_share__gte=0.5)),
+        q3=Min("metric_value", filter=Q(rank_share__gte=0.75)),
+    )
+    if (stats["n"] or 0) < OUTLIER_MIN_MEMBERS:
+        missing = valued.filter(metric_value__isnull=True).count()
+        return OutlierReport(metric=metric, members=(stats["n"] or 0) + missing, missing=missing)
+    q1, median, q3 = (float(stats[k]) for k in ("q1", "median", "q3"))
+    f1, f3 = _forward(metric, q1), _forward(metric, q3)
+    spread = max(f3 - f1, _forward(metric, metric.min_spread) if metric.log else metric.min_spread)
+    low, high = _backward(metric, f1 - TUKEY_K * spread), _backward(metric, f3 + TUKEY_K * spread)
+    counts = valued.aggregate(
+        total=Count("pk"),
+        missing=Count("pk", filter=Q(metric_value__isnull=True)),
+        below=Count("pk", filter=Q(metric_value__lt=low)),
+        above=Count("pk", filter=Q(metric_value__gt=high)),
+    )
+    rows = known.select_related("csm")
+    return OutlierReport(
+        metric=metric, members=counts["total"], missing=counts["missing"],
+        q1=q1, median=median, q3=q3, low=low, high=high,
+        below=list(rows.filter(metric_value__lt=low).order_by("metric_value", "pk")[:limit]) if counts["below"] else [],
+        above=list(rows.filter(metric_value__gt=high).order_by("-metric_value", "pk")[:limit])
+        if counts["above"] else [],
+        below_count=counts["below"], above_count=counts["above"],
+    )
+
+
+# Rules -------------------------------------------------------------------------------------
+
+
+def _leaf_rules(node: Any) -> list[dict]:
+    if not isinstance(node, dict):
+        return []
+    if "field" in node:
+        return [node]
+    return [leaf for child in node.get("rules") or [] for leaf in _leaf_rules(child)]
+
+
+def rule_count(segment: Segment) -> int:
+    """The number of leaf rules of the segment's conditions."""
+    return len(_leaf_rules(segment.conditions))
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """One field's completeness, for display: the audit's figures and the share filled."""
+
+    audit: FieldCompleteness
+
+    @property
+    def filled_pct(self) -> float:
+        return round(100 - self.audit.missing_pct, 1)
+
+
+def segment_completeness(*, segment: Segment, as_of: dt.datetime) -> list[Completeness]:
+    """How complete the data of each field the conditions use is (segments.selectors_audit)."""
+    audits = conditions_completeness(conditions=segment.conditions, kind=segment.kind, as_of=as_of)
+    return [Completeness(audit=a) for a in audits]
+
+
+# Overlap and hygiene --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlap:
+    segment: Segment
+    common: int
+    share_of_this: float  # common / this segment's members
+    share_of_other: float  # common / the other segment's members
+
+    @property
+    def jaccard(self) -> float:
+        union = self.common / self.share_of_this + self.common / self.share_of_other - self.common if self.common else 0
+        return self.common / union if union else 0.0
+
+
+def segment_overlaps(*, segment: Segment, limit: int = 10) -> list[Overlap]:
+    """The segments sharing members with this one, most shared first (one GROUP BY)."""
+    spec = membership_spec(segment.kind)
+    mine = spec.model.objects.filter(segment_id=segment.pk)
+    own_count = mine.count()
+    if not own_count:
+        return []
+    shared = (
+        spec.model.objects.filter(**{f"{spec.member_column}__in": mine.values(spec.member_column)})
+        .exclude(segment_id=segment.pk)
+        .values("segment_id")
+        .annotate(common=Count("*"))
+        .order_by("-common")
+    )
+    rows = list(shared[:limit])
+    others = Segment.objects.in_bulk([r["segment_id"] for r in rows])
+    sizes = dict(
+        spec.model.objects.filter(segment_id__in=others.keys()).values("segment_id").annotate(n=Count("*"))
+        .values_list("segment_id", "n")
+    )
+    return [
+        Overlap(segment=others[r["segment_id"]], common=r["common"], share_of_this=r["common"] / own_count,
+                share_of_other=r["common"] / max(sizes.get(r["segment_id"], 0), 1))
+        for r in rows
+    ]
+
+
+def segment_used_by(*, segment: Segment) -> list[str]:
+    """What uses the segment: other segments naming it, and what higher apps register (segments.usage)."""
+    return segment_usage(segment_ids=[segment.pk]).get(segment.pk, [])
+
+
+@dataclass(frozen=True)
+class HygieneFlag:
+    code: str
+    text: str
+
+
+def segment_hygiene(
+    *, segment: Segment, overlaps: list[Overlap], used_by: list[str], now: dt.datetime | None = None
+) -> list[HygieneFlag]:
+    """The housekeeping problems of a segment (seeds: "Review and prune regularly")."""
+    now = now or timezone.now()
+    flags = []
+    if segment.refresh_status == "ok" and segment.member_count == 0:
+        flags.append(HygieneFlag("empty", "Empty: no member at the last refresh."))
+    if not used_by:
+        flags.append(HygieneFlag("unused", "Not used by anything: no other segment, health config, alert, "
+                                           "milestone or journey refers to it."))
+    if segment_is_stale(segment=segment, now=now):
+        flags.append(HygieneFlag("stale", f"Unchanged and unviewed for {STALE_DAYS} days: no edit, no member "
+                                          "joined or left, and nobody opened this page."))
+    for overlap in overlaps:
+        if overlap.jaccard >= DUPLICATE_SHARE:
+            flags.append(HygieneFlag("duplicate", f"{overlap.jaccard:.0%} the same members as "
+                                                  f"“{overlap.segment.name}”: merge or delete one."))
+    leaves = len(_leaf_rules(segment.conditions))
+    if leaves > MAX_EXPLAINABLE_RULES:
+        flags.append(HygieneFlag("complex", f"{leaves} rules: more than a person can explain in one sentence "
+                                            f"(at most {MAX_EXPLAINABLE_RULES})."))
+    return flags
+
+
+def segment_is_stale(*, segment: Segment, now: dt.datetime) -> bool:
+    """No edit, no membership change and no page view for STALE_DAYS days (one query)."""
+    cutoff = now - dt.timedelta(days=STALE_DAYS)
+    if segment.updated_at and segment.updated_at > cutoff:
+        return False
+    if segment.last_viewed_at and segment.last_viewed_at > cutoff:
+        return False
+    return not MembershipChange.objects.filter(segment=segment, at__gt=cutoff).exists()
+
+
+# Migration between segments ------------------------------------------------------------------
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after `day` (UTC): membership "at" a day counts that day's refreshes."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def members_at(*, segment_ids: Iterable[int], day: dt.date) -> QuerySet:
+    """(segment_id, account_id) pairs of members at the end of `day`, from the change log.
+
+    A member at D joined at or before D more often than it left: joins and
+    leaves alternate, so the net count is 1 for members and 0 otherwise.
+    """
+    net = Sum(Case(When(change=ChangeKind.JOINED, then=Value(1)), default=Value(-1), output_field=IntegerField()))
+    return (
+        MembershipChange.objects.filter(segment_id__in=list(segment_ids), account__isnull=False, at__lt=end_of_day(day))
+        .values("segment_id", "account_id")
+        .annotate(net=net)
+        .filter(net__gt=0)
+        .values("segment_id", "account_id")
+        .order_by()
+    )
+
+
+@dataclass
+class MigrationMatrix:
+    segments: list[Segment]
+    date_from: dt.date
+    date_to: dt.date
+    cells: dict[tuple[int | None, int | None], int]
+
+    def cell(self, source: int | None, target: int | None) -> int:
+        return self.cells.get((source, target), 0)
+
+    def rows(self) -> list[dict]:
+        """Rows for display: each source (then "none") with its counts per target (then "none")."""
+        ids = [s.pk for s in self.segments] + [None]
+        names = {s.pk: s for s in self.segments}
+        return [
+            {"source": names.get(src), "source_id": src,
+             "cells": [{"target": names.get(dst), "target_id": dst, "count": self.cell(src, dst),
+                        "stayed": src is not None and src == dst} for dst in ids]}
+            for src in ids
+        ]
+
+
+def migration_matrix(*, segments: list[Segment], date_from: dt.date, date_to: dt.date) -> MigrationMatrix:
+    """How many accounts were in each segment at date_from and in each segment at date_to (one query).
+
+    An account in several chosen segments counts in each pair; "none" (None)
+    is an account in none of the chosen segments on that date.
+    """
+    ids = [s.pk for s in segments]
+    sql1, params1 = members_at(segment_ids=ids, day=date_from).query.sql_with_params()
+    sql2, params2 = members_at(segment_ids=ids, day=date_to).query.sql_with_params()
+    # Only ORM-compiled subqueries and fixed text: every value is a parameter.
+    sql = (
+        f"WITH m1 AS ({sql1}), m2 AS ({sql2}) "  # noqa: S608
+        "SELECT m1.segment_id, m2.segment_id, COUNT(*) FROM m1 JOIN m2 ON m1.account_id = m2.account_id "
+        "GROUP BY m1.segment_id, m2.segment_id "
+        "UNION ALL SELECT m1.segment_id, NULL, COUNT(*) FROM m1 "
+        "WHERE m1.account_id NOT IN (SELECT account_id FROM m2) GROUP BY m1.segment_id "
+        "UNION ALL SELECT NULL, m2.segment_id, COUNT(*) FROM m2 "
+        "WHERE m2.account_id NOT IN (SELECT account_id FROM m1) GROUP BY m2.segment_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params1, *params2])
+        cells = {(src, dst): count for src, dst, count in cursor.fetchall()}
+    return MigrationMatrix(segments=segments, date_from=date_from, date_to=date_to, cells=cells)
+
+
+def migration_accounts(
+    *, segments: list[Segment], source: Segment | None, target: Segment | None, date_from: dt.date, date_to: dt.date
+) -> QuerySet:
+    """The accounts behind one cell of the matrix (None: in none of `segments` on that day)."""
+    ids = [s.pk for s in segments]
+
+    def on(day: dt.date, segment: Segment | None) -> Q:
+        if segment is None:
+            return ~Q(pk__in=members_at(segment_ids=ids, day=day).values("account_id"))
+        return Q(pk__in=members_at(segment_ids=[segment.pk], day=day).values("account_id"))
+
+    accounts = Account.objects.filter(on(date_from, source) & on(date_to, target))
+    if source is None and target is None:
+        return accounts.none()
+    return accounts
+
+
+def last_change_days() -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day with a recorded membership change (defaults for the migration form)."""
+    bounds = MembershipChange.objects.filter(account__isnull=False).aggregate(first=Min("at"), last=Max("at"))
+    to_date = [bounds["first"], bounds["last"]]
+    return tuple(None if v is None else v.astimezone(dt.UTC).date() for v in to_date)  # type: ignore[return-value]
