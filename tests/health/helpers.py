@@ -7,12 +7,13 @@ from tests.factories import AccountFactory, EndUserFactory, EventFactory, Ticket
 from tests.health.conftest import AS_OF
 
 
-def account_with_utilisation(*, licenses: int | None = 10, active: int = 0, inactive: int = 0, **fields):
-    """An account with `active` users active 2 days before AS_OF and `inactive` users never active."""
+def account_with_utilisation(*, licenses: int | None = 10, active: int = 0, inactive: int = 0,
+                             at: dt.datetime = AS_OF, **fields):
+    """An account with `active` users active 2 days before `at` and `inactive` users never active."""
     account = AccountFactory(licenses=licenses, **fields)
     for _ in range(active):
         user = EndUserFactory(account=account)
-        EventFactory(account=account, user=user, occurred_at=AS_OF - dt.timedelta(days=2))
+        EventFactory(account=account, user=user, occurred_at=at - dt.timedelta(days=2))
     for _ in range(inactive):
         EndUserFactory(account=account)
     return account
