@@ -20,14 +20,36 @@ class HealthAppConfig(AppConfig):
         from accounts.demo import DEMO_EXTENSIONS, demo_extension_register
         from csbox.pipeline import EXTRA_STEPS
         from health.demo import health_demo_configure
-        from health.selectors import health_label_expression, health_score_expression
         from health.services import health_score_all
-        from segments.registry import registry
 
         if not any(name == "health" for _, name, _ in EXTRA_STEPS):
             EXTRA_STEPS.append((PIPELINE_STEP_ORDER, "health", health_score_all))
-        if registry.provider("health_score") is None:
-            registry.register_provider("health_score", health_score_expression)
-            registry.register_provider("health_label", health_label_expression)
         if health_demo_configure not in DEMO_EXTENSIONS:
             demo_extension_register(health_demo_configure)
+        _register_health_fields()
+
+
+def _register_health_fields() -> None:
+    """Give the registry's health fields their SQL, and the CSM pages their health column and panel."""
+    from accounts.extensions import (
+        HEALTH_LABEL,
+        HEALTH_LABELS,
+        HEALTH_SCORE,
+        AccountMetric,
+        AccountPanel,
+        account_extensions,
+    )
+    from health.selectors import health_account_panel, health_label_expression, health_score_expression
+    from segments.registry import registry
+
+    if registry.provider(HEALTH_SCORE) is None:
+        registry.register_provider(HEALTH_SCORE, health_score_expression)
+        registry.register_provider(HEALTH_LABEL, health_label_expression)
+    if account_extensions.metric(HEALTH_SCORE) is None:
+        account_extensions.metric_register(AccountMetric(key=HEALTH_SCORE, label="Health",
+                                                         expression=health_score_expression))
+        account_extensions.metric_register(AccountMetric(key=HEALTH_LABEL, label="Health label",
+                                                         expression=health_label_expression, choices=HEALTH_LABELS))
+        account_extensions.panel_register(AccountPanel(key="health", title="Health",
+                                                       template="health/account_panel.html",
+                                                       context=health_account_panel, order=10))

@@ -290,3 +290,20 @@ def health_config_stored_distribution(*, config: HealthConfig, as_of: dt.datetim
     )
     return Distribution(good=counts.get("good", 0), average=counts.get("average", 0), poor=counts.get("poor", 0),
                         missing=counts.get("", 0))
+
+
+# Account 360 panel (registered in accounts.extensions by health/apps.py) ----------------------
+
+
+def health_account_panel(*, account: Account, as_of: dt.datetime | None = None, user=None) -> dict:
+    """The context of the Account 360 health panel: breakdown by pillar, trends, 30-day sparkline."""
+    breakdown = health_breakdown(account=account, as_of=as_of)
+    pillars: dict[str, list[ParameterResult]] = {}
+    for result in breakdown.parameters:
+        pillars.setdefault(result.pillar_label, []).append(result)
+    return {
+        "health": breakdown,
+        "health_pillars": list(pillars.items()),
+        "health_trends": [health_trend(account=account, days=days, as_of=as_of) for days in TREND_DAYS],
+        "health_points": health_sparkline_points(account=account, days=30, as_of=as_of),
+    }
