@@ -110,7 +110,9 @@ def _current_view(request: HttpRequest, config: ListConfig, data: QueryDict | No
         queryset = queryset.none()
     filterset = config.filterset(data, queryset=queryset,
                                  health_label_metric=insights.health_metric("health_label"))
-    return CurrentView(tabs=tabs, tab=tab, filterset=filterset, queryset=filterset.qs)
+    # An invalid filter shows nothing (with its error) rather than silently ignoring it, as the API answers 400.
+    rows = filterset.qs if filterset.is_valid() else queryset.none()
+    return CurrentView(tabs=tabs, tab=tab, filterset=filterset, queryset=rows)
 
 
 def _query(params: QueryDict, **changes) -> str:
@@ -175,8 +177,8 @@ def _sort_columns(params: QueryDict, config: ListConfig, sort_key: str, descendi
     columns = {}
     for key, sort in config.sorts.items():
         active = key == sort_key
-        # Money and dates are read biggest / latest first; names A to Z.
-        first_desc = key in ("mrr", "arr", "health", "last_activity", "renewal", "end", "start")
+        # Money and activity are read biggest / latest first; names A to Z, renewals soonest first.
+        first_desc = key in ("mrr", "arr", "health", "last_activity", "start")
         next_desc = not descending if active else first_desc
         columns[key] = {"label": sort.label, "active": active, "descending": descending and active,
                         "url": _query(params, sort=("-" if next_desc else "") + key, page=None)}
