@@ -13,15 +13,26 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
-from accounts.models import CustomAttributeDefinition
+from accounts.models import Account, CustomAttributeDefinition
 from health.models import HealthConfig, HealthParameter
+from health.services import health_score_all
 from segments.models import Segment
 
-# (pillar, field, params, direction, good, poor, weight)
-_ADOPTION = ("product_adoption", "license_utilization_pct", {"days": 30}, "higher", 70, 10, 3)
-_LOGINS = ("engagement", "logins", {"days": 30}, "higher", 40, 2, 2)
+HISTORY_DAYS = 30
+HISTORY_FULL_UP_TO = 10_000  # accounts; beyond, a week of history keeps seed_demo within minutes
+
+# (pillar, field, params, direction, good, poor, weight). The seeds' example (Good: active users
+# >= 70% of licenses, Poor: < 10%) for Starter; bigger plans buy seats ahead of use, so their bar is lower.
 _TICKETS = ("support", "open_tickets", {}, "lower", 0, 4, 1)
 _NPS = ("relationship", "custom.nps", {}, "higher", 9, 5, 1)
+
+
+def _adoption(good: int, poor: int) -> tuple:
+    return ("product_adoption", "license_utilization_pct", {"days": 30}, "higher", good, poor, 3)
+
+
+def _logins(good: int) -> tuple:
+    return ("engagement", "logins", {"days": 30}, "higher", good, 2, 2)
 
 
 def _feature(name: str, good: int, weight: int = 1) -> tuple:
@@ -29,32 +40,46 @@ def _feature(name: str, good: int, weight: int = 1) -> tuple:
 
 
 DEMO_CONFIGS: dict[str | None, tuple[str, list[tuple]]] = {
-    None: ("Default health", [_ADOPTION, _LOGINS, _TICKETS]),
-    "plan-starter": ("Starter health", [_ADOPTION, _feature("reports", 40), _feature("dashboards", 40), _LOGINS,
-                                        _TICKETS, _NPS]),
-    "plan-business": ("Business health", [_ADOPTION, _feature("reports", 80), _feature("dashboards", 80),
-                                          _feature("data_import", 60, 2), _feature("integrations", 60, 2),
-                                          _LOGINS, _TICKETS, _NPS]),
+    None: ("Default health", [_adoption(70, 10), _logins(30), _TICKETS]),
+    "plan-starter": ("Starter health", [_adoption(70, 10), _feature("reports", 30), _feature("dashboards", 30),
+                                        _logins(30), _TICKETS, _NPS]),
+    "plan-business": ("Business health", [_adoption(55, 10), _feature("reports", 60), _feature("dashboards", 60),
+                                          _feature("data_import", 50, 2), _feature("integrations", 50, 2),
+                                          _logins(80), _TICKETS, _NPS]),
     "plan-enterprise": ("Enterprise health", [
-        _ADOPTION, _feature("reports", 150), _feature("dashboards", 150), _feature("data_import", 120, 2),
+        _adoption(40, 5), _feature("reports", 120), _feature("dashboards", 120), _feature("data_import", 120, 2),
         _feature("integrations", 120, 2), _feature("api", 5000, 2),
         ("engagement", "usage_change_pct", {"days": 30}, "higher", 10, -30, 2),
         ("relationship", "days_since_last_touchpoint", {"kind": "qbr"}, "lower", 100, 200, 2),
-        ("relationship", "touchpoints", {"days": 90}, "higher", 6, 0, 1),
+        ("relationship", "touchpoints", {"days": 90}, "higher", 12, 2, 1),
         _TICKETS, _NPS,
     ]),
 }
 
 
 def health_demo_configure(*, seed: int, anchor: dt.date) -> Mapping[str, int]:
-    """Create (or reset) the demo health configs; return their count for seed_demo's summary."""
+    """Create (or reset) the demo health configs, then score the days up to the anchor.
+
+    Scores a month of days (a week for very large demos) so that trends and sparklines have
+    history; the accounts' activity before the anchor gives each day its own scores.
+    """
+    configs = _configs_write()
+    accounts = Account.objects.count()
+    days = HISTORY_DAYS if accounts <= HISTORY_FULL_UP_TO else 7
+    midnight = dt.datetime.combine(anchor, dt.time(), tzinfo=dt.UTC)
+    for days_ago in range(days, -1, -1):
+        health_score_all(as_of=midnight - dt.timedelta(days=days_ago))
+    return {"health configs": configs, "health scores": accounts * (days + 1)}
+
+
+def _configs_write() -> int:
     has_nps = CustomAttributeDefinition.objects.filter(key="nps", type="number").exists()
     segments = {s.slug: s for s in Segment.objects.filter(slug__in=[k for k in DEMO_CONFIGS if k], kind="account")}
     written = 0
     with transaction.atomic():
         for slug, (name, rows) in DEMO_CONFIGS.items():
             if slug is not None and slug not in segments:
-                continue
+                continue  # the segments app's demo did not create it: nothing to configure
             config, _ = HealthConfig.objects.update_or_create(segment=segments.get(slug), defaults={"name": name})
             config.parameters.all().delete()
             HealthParameter.objects.bulk_create([
@@ -64,4 +89,4 @@ def health_demo_configure(*, seed: int, anchor: dt.date) -> Mapping[str, int]:
                 if has_nps or not key.startswith("custom.")
             ])
             written += 1
-    return {"health configs": written}
+    return written
