@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Account
 from segments.admin_history import SegmentHistoryContextHelper
-from segments.admin_selectors import account_health, account_segment_list, money, segments_annotate_totals
+from segments.admin_selectors import account_health, account_segment_list, segments_annotate_totals
 from segments.admin_services import segment_clone, segments_reorder, segments_visible_set
 from segments.admin_views import SegmentAdminViewsMixin, definitions_download
 from segments.conditions import render_english
@@ -38,6 +38,11 @@ STATUS_CLASSES = {
     RefreshStatus.OK: "ok",
     RefreshStatus.FAILED: "failed",
 }
+
+
+def _whole(amount) -> str:
+    """Money in the changelist: whole units with thousands separators ("—" when none)."""
+    return "—" if amount is None else f"{amount:,.0f}"
 
 
 def status_badge(segment: Segment):
@@ -124,11 +129,11 @@ class SegmentAdmin(SegmentAdminViewsMixin, SortableAdminMixin, SimpleHistoryAdmi
 
     @admin.display(description="Total MRR", ordering="total_mrr")
     def mrr_total(self, segment: Segment):
-        return money(segment.total_mrr) if segment.kind == "account" else "—"
+        return _whole(segment.total_mrr) if segment.kind == "account" else "—"
 
     @admin.display(description="ARR (contract value)", ordering="total_arr")
     def arr_total(self, segment: Segment):
-        return money(segment.total_arr) if segment.kind == "account" else "—"
+        return _whole(segment.total_arr) if segment.kind == "account" else "—"
 
     @admin.display(description="Avg health", ordering="avg_health")
     def health(self, segment: Segment):
@@ -138,11 +143,11 @@ class SegmentAdmin(SegmentAdminViewsMixin, SortableAdminMixin, SimpleHistoryAdmi
     def last_refresh(self, segment: Segment):
         when = naturaltime(segment.last_refreshed_at) if segment.last_refreshed_at else "never"
         return format_html(
-            '<div class="sg-refresh-cell" data-segment="{}">{} <span class="sg-when">{}</span>'
-            '<button type="button" class="sg-refresh-btn" data-url="{}" title="Refresh now" '
-            'aria-label="Refresh {} now">&#x21bb;</button></div>',
-            segment.pk, status_badge(segment), when,
-            reverse("admin:segments_segment_refresh", args=[segment.pk]), segment.name,
+            '<div class="sg-refresh-cell" data-segment="{}">{}<button type="button" class="sg-refresh-btn" '
+            'data-url="{}" title="Refresh now" aria-label="Refresh {} now">&#x21bb;</button>'
+            '<div class="sg-when">{}</div></div>',
+            segment.pk, status_badge(segment), reverse("admin:segments_segment_refresh", args=[segment.pk]),
+            segment.name, when,
         )
 
     @admin.display(description="Flags")
@@ -153,7 +158,7 @@ class SegmentAdmin(SegmentAdminViewsMixin, SortableAdminMixin, SimpleHistoryAdmi
         if segment.refresh_status == RefreshStatus.FAILED:
             flags.append(("sg-flag sg-flag-error", segment.refresh_error, "Refresh failed"))
         if not flags:
-            return ""
+            return format_html('<span class="sg-muted">{}</span>', "—")
         return format_html_join("", '<span class="{}" title="{}">{}</span>', flags)
 
     @admin.display(description="Used by")

@@ -488,7 +488,16 @@
     renderRule(rule, path) {
       const node = el("div", { class: "cb-node cb-rule", "data-path": path, role: "group", "aria-label": "Rule" });
       const row = el("div", { class: "cb-rule-row" });
-      row.append(this.handle(path, "rule"));
+      const body = el("div", { class: "cb-rule-body" });
+      row.append(this.handle(path, "rule"), body);
+      this.fillRule(body, rule, path);
+      row.append(el("button", { type: "button", class: "cb-remove", "aria-label": "Remove rule",
+        title: "Remove this rule", text: "×", "data-focus": path + "|remove", onclick: () => this.remove(path) }));
+      node.append(row, el("ul", { class: "cb-msgs" }), el("div", { class: "cb-hint", hidden: true }));
+      return node;
+    }
+
+    fillRule(row, rule, path) {
       if (!isObject(rule)) {
         row.append(el("code", { class: "cb-raw", text: JSON.stringify(rule) }));
       } else {
@@ -503,11 +512,6 @@
           row.append(el("code", { class: "cb-raw", text: JSON.stringify({ op: rule.op, value: rule.value }) }));
         }
       }
-      row.append(el("span", { class: "cb-spacer" }));
-      row.append(el("button", { type: "button", class: "cb-remove", "aria-label": "Remove rule",
-        title: "Remove this rule", text: "×", "data-focus": path + "|remove", onclick: () => this.remove(path) }));
-      node.append(row, el("ul", { class: "cb-msgs" }), el("div", { class: "cb-hint", hidden: true }));
-      return node;
     }
 
     fieldButton(rule, path, field) {
