@@ -21,6 +21,7 @@ from django.db.models import Func, IntegerField
 # epsilon keeps it .5 without moving any other score.
 ROUND_EPSILON = 1e-9
 DETAIL_DECIMALS = 4
+JSON_CHUNK = 40
 
 
 class WholeDaysSince(Func):
@@ -124,14 +125,24 @@ def _weighted_average(parameters: Sequence[ParameterSQL]) -> tuple[str, list]:
 
 
 def _details(parameters: Sequence[ParameterSQL], vendor: str) -> str:
-    """{"<parameter id>": [value, score], ...} with values and scores rounded to 4 places."""
-    build, array = ("jsonb_build_object", "jsonb_build_array") if vendor == "postgresql" else ("json_object",
-                                                                                              "json_array")
+    """{"<parameter id>": [value, score], ...} with values and scores rounded to 4 places.
+
+    Functions take at most 100 (PostgreSQL) or 127 (SQLite) arguments: objects of
+    JSON_CHUNK pairs are merged, so a config may have any number of parameters.
+    """
+    postgres = vendor == "postgresql"
+    build, array = ("jsonb_build_object", "jsonb_build_array") if postgres else ("json_object", "json_array")
     pairs = []
     for index, parameter in enumerate(parameters):
         key = int(parameter.key)  # an integer id: safe as a literal
         pairs.append(f"'{key}', {array}({_rounded(f'w.p{index}', vendor)}, {_rounded(f'w.s{index}', vendor)})")
-    return f"{build}({', '.join(pairs)})"
+    chunks = [f"{build}({', '.join(pairs[i:i + JSON_CHUNK])})" for i in range(0, len(pairs), JSON_CHUNK)]
+    if not chunks:
+        return f"{build}()"
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = f"({merged} || {chunk})" if postgres else f"json_patch({merged}, {chunk})"
+    return merged
 
 
 def _rounded(column: str, vendor: str) -> str:

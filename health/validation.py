@@ -16,8 +16,6 @@ from health.models import Direction, HealthConfig, HealthParameter
 from segments.conditions import ValidationContext, custom_definitions, validate
 from segments.registry import CustomDef
 
-MAX_PARAMETERS = 40  # each becomes two JSON arguments; PostgreSQL functions take at most 100
-
 
 def field_params_errors(*, key, params, custom: Mapping[str, CustomDef]) -> dict[str, list[str]]:
     """Problems of a parameter's field and params, by form field ("field" / "params"); {} when valid."""

@@ -311,3 +311,14 @@ def test_cloning_to_a_segment_that_has_a_config_is_refused():
     source, taken = HealthConfigFactory(), HealthConfigFactory()
     with pytest.raises(ValidationError):
         health_config_clone(config=source, segment=taken.segment)
+
+
+def test_a_config_may_have_many_parameters(default_config):
+    """More parameters than a SQL function takes arguments: the details object is built in chunks."""
+    for n in range(45):
+        HealthParameterFactory(config=default_config, field="licenses", params={}, good=20 + n, poor=0, position=n)
+    account = AccountFactory(licenses=20)
+    health_score_all(as_of=AS_OF)
+    row = _row(account)
+    assert len(row.details) == 45
+    assert row.score == round(sum(100 * 20 / (20 + n) for n in range(45)) / 45)
