@@ -1,0 +1,237 @@
+"""Segment insights: overlap, hygiene flags, outliers, summary, health fallback, migration from the change log."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.extensions import account_extensions
+from accounts.models import Account
+from segments import insights
+from segments.models import MembershipChange, Segment
+from segments.page_services import segment_mark_viewed
+from segments.services import segment_refresh
+from tests.factories import AccountFactory, EventFactory
+from tests.segments.csm_world import FakeHealth, rule, segment_make, world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def w():
+    return world()
+
+
+def test_overlap_counts_common_members_and_both_shares(w):
+    overlaps = insights.segment_overlaps(segment=w["segments"]["big"])
+    by_slug = {o.segment.slug: o for o in overlaps}
+    assert set(by_slug) == {"emea"}
+    emea = by_slug["emea"]
+    assert (emea.common, emea.share_of_this, round(emea.share_of_other, 3)) == (2, 1.0, 0.667)
+    assert round(emea.jaccard, 3) == 0.667
+    assert insights.segment_overlaps(segment=segment_make("none", rule("mrr", "gt", 10**9))) == []
+
+
+def _codes(segment, now=None):
+    overlaps = insights.segment_overlaps(segment=segment)
+    used_by = insights.segment_used_by(segment=segment)
+    return {f.code for f in insights.segment_hygiene(segment=segment, overlaps=overlaps, used_by=used_by, now=now)}
+
+
+def test_an_empty_segment_is_flagged(w):
+    assert "empty" in _codes(segment_make("nobody", rule("mrr", "gt", 10**9)))
+    assert "empty" not in _codes(w["segments"]["big"])
+
+
+def test_a_segment_named_by_another_is_used(w):
+    assert "unused" in _codes(w["segments"]["big"])
+    segment_make("big-emea", {"match": "all", "rules": [{"field": "segment", "op": "in", "value": ["big"]}]})
+    assert insights.segment_used_by(segment=w["segments"]["big"]) == ["Segment: Big Emea"]
+    assert "unused" not in _codes(w["segments"]["big"])
+
+
+def test_unchanged_and_unviewed_for_90_days_is_stale(w):
+    segment = w["segments"]["emea"]
+    now = timezone.now()
+    long_ago = now - dt.timedelta(days=91)
+    assert "stale" not in _codes(segment)
+    Segment.objects.filter(pk=segment.pk).update(updated_at=long_ago, last_viewed_at=long_ago)
+    MembershipChange.objects.filter(segment=segment).update(at=long_ago)
+    segment.refresh_from_db()
+    assert "stale" in _codes(segment, now=now)
+    segment_mark_viewed(segment=segment)
+    segment.refresh_from_db()
+    assert "stale" not in _codes(segment, now=now)
+
+
+def test_a_recent_membership_change_keeps_a_segment_fresh(w):
+    segment = w["segments"]["emea"]
+    long_ago = timezone.now() - dt.timedelta(days=200)
+    Segment.objects.filter(pk=segment.pk).update(updated_at=long_ago, last_viewed_at=None)
+    segment.refresh_from_db()
+    assert "stale" not in _codes(segment)  # members joined at today's refresh
+
+
+def test_two_segments_with_95_percent_the_same_members_are_flagged(w):
+    twin = segment_make("emea-twin", rule("region", "in", ["EMEA", "Nowhere"]))
+    codes = _codes(twin)
+    assert "duplicate" in codes
+    assert "duplicate" not in _codes(w["segments"]["big"])
+
+
+def test_more_than_seven_rules_is_too_complex(w):
+    rules = [{"field": "mrr", "op": "gt", "value": n} for n in range(8)]
+    assert "complex" in _codes(segment_make("complex", {"match": "all", "rules": rules}))
+    assert "complex" not in _codes(segment_make("simple", {"match": "all", "rules": rules[:7]}))
+
+
+def test_marking_a_segment_viewed_writes_at_most_once_an_hour(w, django_assert_num_queries):
+    segment = w["segments"]["big"]
+    now = timezone.now()
+    segment_mark_viewed(segment=segment, now=now)
+    segment_mark_viewed(segment=segment, now=now + dt.timedelta(minutes=30))
+    segment.refresh_from_db()
+    assert segment.last_viewed_at == now
+    segment_mark_viewed(segment=segment, now=now + dt.timedelta(hours=2))
+    segment.refresh_from_db()
+    assert segment.last_viewed_at == now + dt.timedelta(hours=2)
+
+
+def _active(account, days_ago, now):
+    EventFactory(account=account, occurred_at=now - dt.timedelta(days=days_ago, hours=2))
+
+
+def test_dormant_members_of_an_active_segment_are_outliers():
+    now = timezone.now()
+    busy = [AccountFactory(region="Top", mrr=Decimal(20000 + i)) for i in range(10)]
+    for i, account in enumerate(busy):
+        _active(account, i % 3, now)
+    dormant = AccountFactory(region="Top", name="Sleepy", mrr=Decimal(50000))
+    _active(dormant, 60, now)
+    never = AccountFactory(region="Top", name="Never")
+    segment = segment_make("top", rule("region", "eq", "Top"))
+    report = next(r for r in insights.segment_outliers(segment=segment, as_of=now)
+                  if r.metric.key == "days_since_last_activity")
+    assert report.members == 12 and report.missing == 1  # `never` has no activity at all
+    assert [a.name for a in report.above] == ["Sleepy"] and report.above[0].metric_value == 60
+    assert report.below == [] and report.low_shown is None
+    assert report.median == 1 and report.high < 60
+    assert never not in report.above
+
+
+def test_health_outliers_with_the_registered_metric():
+    now = timezone.now()
+    for i in range(10):
+        _active(AccountFactory(region="R", mrr=Decimal(8000 + 100 * i)), 1, now)
+    AccountFactory(region="R", name="Poor one", mrr=Decimal(100))
+    segment = segment_make("r", rule("region", "eq", "R"))
+    with FakeHealth():
+        reports = {r.metric.key: r for r in insights.segment_outliers(segment=segment, as_of=now)}
+    health = reports["health_score"]
+    assert [a.name for a in health.below] == ["Poor one"] and health.below_count == 1
+
+
+def test_too_few_members_gives_no_outlier_verdict(w):
+    report = insights.segment_outliers(segment=w["segments"]["big"], as_of=timezone.now())[0]
+    assert report.median is None and report.above == [] and report.members == 2
+
+
+def test_summary_counts_live_members_mrr_and_average_health(w):
+    with FakeHealth():
+        summary = insights.segment_summary(segment=w["segments"]["emea"], as_of=timezone.now())
+    assert summary.members == 3 and summary.total_mrr == Decimal("54090")
+    assert summary.total_arr == Decimal("649080")
+    assert summary.avg_health == pytest.approx((100 + 100 + 0) / 3)
+
+
+def test_health_metric_falls_back_to_the_registry_provider(w):
+    with FakeHealth():
+        saved = account_extensions.metric("health_score")
+        account_extensions.unregister("health_score")
+        try:
+            metric = insights.health_metric("health_score")
+        finally:
+            account_extensions.metric_register(saved)
+    from segments.registry import registry
+
+    assert metric is not None and metric.expression is registry.provider("health_score")
+
+
+def test_completeness_reuses_the_audit(w):
+    AccountFactory(region="")
+    rows = insights.segment_completeness(segment=w["segments"]["emea"], as_of=timezone.now())
+    assert [(r.audit.field, r.audit.missing, r.audit.total) for r in rows] == [("region", 2, 7)]
+    assert rows[0].filled_pct == round(100 - 100 * 2 / 7, 1)
+
+
+# Migration ---------------------------------------------------------------------------
+
+
+def _log(segment, account, change, day, hour=12):
+    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+    MembershipChange.objects.create(segment=segment, account=account, change=change, at=moment, refreshed_at=moment)
+
+
+@pytest.fixture
+def moves():
+    """Two segments over three days: a stays in S1, b moves S1->S2, c leaves, d arrives, e leaves and comes back."""
+    s1 = Segment.objects.create(slug="s1", name="S1")
+    s2 = Segment.objects.create(slug="s2", name="S2")
+    a, b, c, d, e = (AccountFactory(external_id=x) for x in "abcde")
+    day1, day2, day3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+    for account, segment in ((a, s1), (b, s1), (c, s2), (e, s1)):
+        _log(segment, account, "joined", day1)
+    _log(s1, b, "left", day2)
+    _log(s2, b, "joined", day2)
+    _log(s2, c, "left", day3, hour=23)
+    _log(s2, d, "joined", day3)
+    _log(s1, e, "left", day2)
+    _log(s1, e, "joined", day3)
+    return {"s1": s1, "s2": s2, "days": (day1, day2, day3)}
+
+
+def test_membership_at_a_date_is_joins_minus_leaves_up_to_its_end(moves):
+    day1, day2, day3 = moves["days"]
+    ids = [moves["s1"].pk, moves["s2"].pk]
+    at = {d: sorted((r["segment_id"], r["account_id"]) for r in insights.members_at(segment_ids=ids, day=d))
+          for d in moves["days"]}
+    names = dict(Account.objects.values_list("pk", "external_id"))
+    shown = {d: sorted((Segment.objects.get(pk=s).slug, names[a]) for s, a in pairs) for d, pairs in at.items()}
+    assert shown[day1] == [("s1", "a"), ("s1", "b"), ("s1", "e"), ("s2", "c")]
+    assert shown[day2] == [("s1", "a"), ("s2", "b"), ("s2", "c")]
+    assert shown[day3] == [("s1", "a"), ("s1", "e"), ("s2", "b"), ("s2", "d")]  # c left at 23:00 on day 3
+
+
+def test_migration_matrix_counts_moves_between_and_out_of_the_segments(moves):
+    day1, _, day3 = moves["days"]
+    s1, s2 = moves["s1"], moves["s2"]
+    matrix = insights.migration_matrix(segments=[s1, s2], date_from=day1, date_to=day3)
+    assert matrix.cells == {(s1.pk, s1.pk): 2, (s1.pk, s2.pk): 1, (s2.pk, None): 1, (None, s2.pk): 1}
+    rows = matrix.rows()
+    assert [[c["count"] for c in r["cells"]] for r in rows] == [[2, 1, 0], [0, 0, 1], [0, 1, 0]]
+    assert rows[0]["cells"][0]["stayed"] and not rows[0]["cells"][1]["stayed"]
+
+
+@pytest.mark.parametrize(("source", "target", "expected"),
+                         [("s1", "s1", ["a", "e"]), ("s1", "s2", ["b"]), ("s2", None, ["c"]), (None, "s2", ["d"]),
+                          (None, None, [])])
+def test_migration_accounts_are_the_accounts_of_one_cell(moves, source, target, expected):
+    day1, _, day3 = moves["days"]
+    chosen = [moves["s1"], moves["s2"]]
+    accounts = insights.migration_accounts(segments=chosen, source=moves.get(source), target=moves.get(target),
+                                           date_from=day1, date_to=day3)
+    assert sorted(accounts.values_list("external_id", flat=True)) == expected
+
+
+def test_a_refresh_feeds_the_matrix(w):
+    """End to end: two refreshes a day apart, the change log they write, and the matrix read from it."""
+    big, emea = w["segments"]["big"], w["segments"]["emea"]
+    account = w["accounts"]["A-5"]
+    account.mrr = Decimal(99000)
+    account.save()
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    segment_refresh(segment=big, as_of=tomorrow)
+    matrix = insights.migration_matrix(segments=[big, emea], date_from=timezone.now().date(),
+                                       date_to=tomorrow.date())
+    assert matrix.cell(emea.pk, big.pk) == 3 and matrix.cell(big.pk, big.pk) == 2
