@@ -19,13 +19,12 @@ from accounts.custom_attributes import number_to_json
 # A spreadsheet reads a cell starting with one of these as a formula.
 FORMULA_CHARS = frozenset("=+-@\t\r")
 PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
-_WHOLE = re.compile(r"-?[0-9]+\Z")
-_NUMBER = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?\Z")
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
 _DATETIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
     r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))?\Z"
 )
+_DATETIME_TAIL = re.compile(r"(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?\Z")
+_NOT_DATETIME = "is not a date and time (ISO 8601, e.g. 2026-03-01T09:30:00Z)"
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 # PositiveIntegerField's range on every backend Django supports.
 INT_MAX = 2147483647
@@ -89,11 +88,24 @@ def choice_parser(values: Iterable[str]) -> Parser:
     return parse
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only (str.isdigit alone also takes other scripts' digits and superscripts)."""
+    return text.isascii() and text.isdigit()
+
+
+def _number_parts(cell: str) -> tuple[str, str] | None:
+    """Split `-?[0-9]+(.[0-9]+)?` into its whole and decimal digits; None for anything else."""
+    whole, dot, decimals = (cell[1:] if cell[:1] == "-" else cell).partition(".")
+    if not _digits(whole) or (dot and not _digits(decimals)):
+        return None
+    return whole, decimals
+
+
 def whole_parser(minimum: int = 0, maximum: int = INT_MAX) -> Parser:
     """Accept a whole number between `minimum` and `maximum`."""
 
     def parse(cell: str) -> int:
-        if not _WHOLE.match(cell):
+        if not _digits(cell[1:] if cell[:1] == "-" else cell):
             raise CellError(f"{cell_show(cell)} is not a whole number")
         # len() first: int() refuses strings of more than 4300 digits.
         value = int(cell) if len(cell) <= 20 else (INT_MAX + 1) * (-1 if cell[0] == "-" else 1)
@@ -112,11 +124,11 @@ def money_parser(max_digits: int, decimal_places: int = 2) -> Parser:
     whole_digits = max_digits - decimal_places
 
     def parse(cell: str) -> Decimal:
-        match = _NUMBER.match(cell)
-        if not match:
+        parts = _number_parts(cell)
+        if parts is None:
             raise CellError(f"{cell_show(cell)} is not a number")
-        whole, decimals = match.groups()
-        if decimals and len(decimals) > decimal_places:
+        whole, decimals = parts
+        if len(decimals) > decimal_places:
             raise CellError(f"{cell_show(cell)} has more than {decimal_places} decimal places")
         value = Decimal(cell)
         if value < 0:
@@ -132,10 +144,10 @@ def json_number_parser(max_whole_digits: int = 20) -> Parser:
     """Accept a decimal and store it as a JSON number (accounts/custom_attributes.py)."""
 
     def parse(cell: str) -> int | float:
-        match = _NUMBER.match(cell)
-        if not match:
+        parts = _number_parts(cell)
+        if parts is None:
             raise CellError(f"{cell_show(cell)} is not a number")
-        if len(match.group(1).lstrip("0")) > max_whole_digits:
+        if len(parts[0].lstrip("0")) > max_whole_digits:
             limit = f"at most {max_whole_digits} digits before the decimal point"
             raise CellError(f"{cell_show(cell)} is too large ({limit})")
         return number_to_json(Decimal(cell))
@@ -145,12 +157,12 @@ def json_number_parser(max_whole_digits: int = 20) -> Parser:
 
 def parse_date(cell: str) -> dt.date:
     """Accept a real calendar date written YYYY-MM-DD."""
-    match = _DATE.match(cell)
-    try:
-        if match:
-            return dt.date(*map(int, match.groups()))
-    except ValueError:
-        pass
+    if len(cell) == 10 and cell[4] == "-" and cell[7] == "-" and _digits(cell[:4] + cell[5:7] + cell[8:]):
+        try:
+            # The C parser, once the shape is checked (it accepts other ISO shapes too).
+            return dt.date.fromisoformat(cell)
+        except ValueError:
+            pass
     raise CellError(f"{cell_show(cell)} is not a date (YYYY-MM-DD)")
 
 
@@ -161,10 +173,35 @@ def parse_date_text(cell: str) -> str:
 
 def parse_datetime(cell: str) -> dt.datetime:
     """Accept an ISO 8601 extended date and time; without an offset it is UTC."""
+    # The common shapes go to the C parser once their separators and tail are checked
+    # (fromisoformat alone also takes dates, basic formats, minutes without seconds...).
+    if (
+        len(cell) >= 19 and cell[4] == "-" and cell[7] == "-" and cell[10] in "T " and cell[13] == ":"
+        and cell[16] == ":" and cell.isascii() and ((tail := cell[19:]) in ("", "Z") or _DATETIME_TAIL.match(tail))
+    ):
+        try:
+            value = dt.datetime.fromisoformat(cell)
+        except ValueError:
+            value = None
+        if value is not None:
+            return _in_utc(cell, value)
     match = _DATETIME.match(cell)
-    problem = "is not a date and time (ISO 8601, e.g. 2026-03-01T09:30:00Z)"
     if not match:
-        raise CellError(f"{cell_show(cell)} {problem}")
+        raise CellError(f"{cell_show(cell)} {_NOT_DATETIME}")
+    return _datetime_from_parts(cell, match)  # a lower-case t or z, or an out-of-range value
+
+
+def _in_utc(cell: str, value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise CellError(f"{cell_show(cell)} {_NOT_DATETIME}") from None
+
+
+def _datetime_from_parts(cell: str, match: re.Match) -> dt.datetime:
+    problem = _NOT_DATETIME
     year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
     # The database keeps microseconds: finer fractions are truncated.
     micro = int((fraction + "000000")[:6]) if fraction else 0

@@ -20,11 +20,12 @@ from typing import Any, BinaryIO
 
 from accounts.csvio import cells
 from accounts.csvio.formats import CUSTOM_PREFIX, Column, CsvFormat, custom_column
-from accounts.csvio.reader import CsvSyntaxError, Record, bad_characters, csv_records, has_bad_characters
+from accounts.csvio.reader import CsvSyntaxError, Record, bad_characters, csv_records
 from accounts.models import CustomAttributeDefinition
 
 BATCH_ROWS = 2000
 MAX_LISTED_ERRORS = 10_000
+_TEXT, _CHOICE, _PARSE = range(3)  # how the import loop reads a column's cells
 
 Progress = Callable[[int], None]
 
@@ -119,6 +120,8 @@ class Importer:
         self.fmt, self.result, self.dry_run, self.progress = fmt, result, dry_run, progress
         self.handler = HANDLERS[fmt.handler](fmt)
         self.plan: list[tuple[int, Column, int]] = []  # (cell index, column, kind)
+        self.cell_plan: list[tuple] = []  # the same, unpacked for Importer.parse
+        self.required = [column for column in fmt.columns if column.required]
         self.names: list[str] = []
         self.seen_keys: set[str] = set()
 
@@ -164,6 +167,11 @@ class Importer:
                 self._plan_column(line, index, name)
         for name in self._required_header_columns(seen):
             self.result.add_error(line, f"missing required column {name}", row=False)
+        self.cell_plan = [
+            (index, c, kind, c.field, _TEXT if c.text_limit is not None else _CHOICE if c.choice_map else _PARSE,
+             c.text_limit, c.choice_map, c.parse, c.empty, c.required)
+            for index, c, kind in self.plan
+        ]
         return len(self.result.errors) == problems
 
     def _plan_column(self, line: int, index: int, name: str) -> None:
@@ -199,34 +207,44 @@ class Importer:
         if len(raw) != len(self.names):
             row.error(None, f"{len(raw)} cells, but the header has {len(self.names)} columns")
             return row
-        if has_bad_characters(raw):
+        if record.suspect:
             for index, problem in bad_characters(raw):
                 row.error(self.names[index], problem)
             return row
         values, custom = row.values, row.custom
-        for index, column, kind in self.plan:
+        formula_chars = cells.FORMULA_CHARS
+        # The hot loop of an import: one pass per cell, attributes unpacked once per file.
+        for index, column, kind, field_, mode, limit, choices, parse, empty, required in self.cell_plan:
             cell = raw[index].strip(" \t")
-            if cell[:1] == "'" and cell[1:2] in cells.FORMULA_CHARS and len(cell) > 1:
-                cell = cell[1:]
             if not cell:
                 if kind == 2:
-                    custom[column.field] = None
+                    custom[field_] = None
                 else:
-                    values[column.field] = column.empty
-                    if column.required:
+                    values[field_] = empty
+                    if required:
                         row.empties.append(column)
                 continue
-            try:
-                value = column.parse(cell)
-            except cells.CellError as exc:
-                row.error(column.name, str(exc))
-                continue
+            if cell[0] == "'" and len(cell) > 1 and cell[1] in formula_chars:
+                cell = cell[1:]
+            # Plain text within its length and known choices need no call; the rest (and
+            # anything wrong, for its message) goes through the column's parser.
+            if mode == _TEXT and len(cell) <= limit:
+                value = cell
+            elif mode == _CHOICE and ((value := choices.get(cell)) is not None
+                                      or (value := choices.get(cell.lower())) is not None):
+                pass
+            else:
+                try:
+                    value = parse(cell)
+                except cells.CellError as exc:
+                    row.error(column.name, str(exc))
+                    continue
             if kind == 0:
-                values[column.field] = value
+                values[field_] = value
             elif kind == 1:
                 row.refs.append((column, value))
             else:
-                custom[column.field] = value
+                custom[field_] = value
         self._check_key(row)
         return row
 
@@ -294,20 +312,17 @@ class Importer:
         for row in valid:
             old = existing.get(row.key) if row.key is not None else None
             if old is None:
-                self._check_new(row)
+                for column in self.required:
+                    if column.field not in row.values or column in row.empties:
+                        row.error(column.name, f"is required to create a new {self.fmt.noun}")
                 custom = {k: v for k, v in row.custom.items() if v is not None} if has_custom else None
-                changes.append(Change(row, None, dict(row.values), custom))
+                changes.append(Change(row, None, row.values, custom))
                 continue
             for column in row.empties:
                 row.error(column.name, "is required and cannot be emptied")
             changed = {f: v for f, v in row.values.items() if old[f] != v}
             changes.append(Change(row, old, changed, self._merged_custom(old, row) if has_custom else None))
         return changes
-
-    def _check_new(self, row: Row) -> None:
-        for column in self.fmt.columns:
-            if column.required and (column.field not in row.values or column in row.empties):
-                row.error(column.name, f"is required to create a new {self.fmt.noun}")
 
     @staticmethod
     def _merged_custom(old: dict[str, Any], row: Row) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ read from the model fields, so the import refuses exactly what the database
 would refuse, with a sentence instead of an IntegrityError.
 """
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,9 @@ class Column:
     required: bool = False  # on create; an update may not empty it
     reference: str | None = None  # resolved in batches by accounts.csvio.references
     escape: bool = True  # free text: may look like a formula on export
+    # Fast paths of the import loop (same rules as `parse`, without a call per cell).
+    text_limit: int | None = None
+    choice_map: dict[str, str] | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,14 +80,15 @@ def _field(model: type[models.Model], name: str) -> models.Field:
 
 
 def text(model, name: str, *, required: bool = False, empty: Any = "") -> Column:
-    parse = cells.text_parser(_field(model, name).max_length)
-    return Column(name, name, name, parse, cells.render_text, empty, required)
+    limit = _field(model, name).max_length
+    return Column(name, name, name, cells.text_parser(limit), cells.render_text, empty, required, text_limit=limit)
 
 
 def choice(model, name: str, *, required: bool = False, empty: Any = "") -> Column:
     values = [value for value, _ in _field(model, name).choices]
     return Column(
-        name, name, name, cells.choice_parser(values), cells.render_text, empty, required, escape=False
+        name, name, name, cells.choice_parser(values), cells.render_text, empty, required, escape=False,
+        choice_map={v.lower(): v for v in values},
     )
 
 
@@ -111,7 +116,8 @@ def boolean(model, name: str) -> Column:
 
 def reference(name: str, kind: str, path: str, *, required: bool = False) -> Column:
     """A column naming another row (by external id, username or team name), resolved in batches."""
-    return Column(name, f"{name}_id", path, cells.text_parser(None), cells.render_text, None, required, kind)
+    return Column(name, f"{name}_id", path, cells.text_parser(None), cells.render_text, None, required, kind,
+                  text_limit=sys.maxsize)
 
 
 def account_ref(*, required: bool = True) -> Column:

@@ -15,11 +15,10 @@ from django.db.models import F
 from accounts.csvio.engine import Change
 from accounts.csvio.formats import CsvFormat
 from accounts.csvio.references import NewTeam, Reference, chunks, references_for
+from accounts.csvio.writes import TableWriter
 from accounts.custom_attributes import definition_errors
 from accounts.models import EndUser, Role, Team
 from accounts.services import staff_set_role
-
-BULK_UPDATE_BATCH = 500
 
 
 class BulkHandler:
@@ -29,6 +28,7 @@ class BulkHandler:
         self.fmt = fmt
         self.model = fmt.model
         self._references: dict[str, Reference] | None = None
+        self._writer: TableWriter | None = None
 
     def references(self, kinds: Iterable[str]) -> dict[str, Reference]:
         """The resolvers of this import, kept across batches (their caches too)."""
@@ -57,27 +57,22 @@ class BulkHandler:
         """Add the entity's cross-field errors to the rows (none by default)."""
 
     def write(self, creates: list[Change], updates: list[Change]) -> None:
-        """Insert the new rows and update the changed ones."""
-        if creates:
-            self.model.objects.bulk_create([self.new_instance(c) for c in creates])
-        groups: dict[frozenset[str], list[Change]] = defaultdict(list)
+        """Insert the new rows and update the changed ones (one statement per set of changed columns)."""
+        if self._writer is None:
+            self._writer = TableWriter(self.model)
+        self._writer.insert([self.new_values(c) for c in creates])
+        groups: dict[tuple[str, ...], list[Change]] = defaultdict(list)
         for change in updates:
-            groups[frozenset(change.changed) | ({"custom"} if change.custom is not None else set())].append(change)
-        for fields, group in groups.items():
-            objects = [self.changed_instance(c) for c in group]
-            self.model.objects.bulk_update(objects, sorted(fields), batch_size=BULK_UPDATE_BATCH)
+            groups[tuple(sorted(self.new_values(change)))].append(change)
+        for attnames, group in groups.items():
+            self._writer.update([(c.old["pk"], self.new_values(c)) for c in group], list(attnames))
 
-    def new_instance(self, change: Change):
-        values = dict(change.changed)
-        if change.custom is not None:
-            values["custom"] = change.custom
-        return self.model(**values)
-
-    def changed_instance(self, change: Change):
-        values = dict(change.changed)
-        if change.custom is not None:
-            values["custom"] = change.custom
-        return self.model(pk=change.old["pk"], **values)
+    @staticmethod
+    def new_values(change: Change) -> dict[str, Any]:
+        """The attname -> value dict a change writes."""
+        if change.custom is None:
+            return change.changed
+        return {**change.changed, "custom": change.custom}
 
 
 class EventsHandler(BulkHandler):

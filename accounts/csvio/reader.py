@@ -44,6 +44,7 @@ class Record:
 
     line: int
     cells: list[str]
+    suspect: bool = False  # holds a byte that is not UTF-8 or a NUL: see bad_characters()
 
 
 def csv_records(stream: BinaryIO) -> Iterator[Record]:
@@ -54,10 +55,16 @@ def csv_records(stream: BinaryIO) -> Iterator[Record]:
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     lines = _numbered(text)
+    search = _BAD_CHAR.search
     for number, line in lines:
-        cells = _quoted_record(number, line, lines) if '"' in line else line.rstrip("\r\n").split(",")
+        if '"' not in line:
+            # Only commas, spaces and tabs: a blank line.
+            if line.strip(" \t\r\n,"):
+                yield Record(number, line.rstrip("\r\n").split(","), search(line) is not None)
+            continue
+        cells = _quoted_record(number, line, lines)
         if any(cell.strip(" \t") for cell in cells):
-            yield Record(number, cells)
+            yield Record(number, cells, any(search(cell) for cell in cells))
 
 
 def _numbered(text: io.TextIOBase) -> Iterator[tuple[int, str]]:
@@ -125,7 +132,3 @@ def bad_characters(cells: list[str]) -> list[tuple[int, str]]:
             problems.append((index, f"is not UTF-8 (byte 0x{ord(char) - 0xDC00:02X})"))
     return problems
 
-
-def has_bad_characters(cells: list[str]) -> bool:
-    """Tell quickly whether any cell holds a non-UTF-8 byte or a NUL character."""
-    return _BAD_CHAR.search("".join(cells)) is not None

@@ -38,15 +38,24 @@ class Reference:
     def __init__(self, model, lookup: str, values: tuple[str, ...], missing: str):
         self.model, self.lookup, self.values, self.missing = model, lookup, values, missing
         self.cache: dict[str, Any] = {}
+        # A plain `IN` query: the ORM spends ~3 us preparing each element of an
+        # __in list, which adds up over millions of event rows. Names from _meta.
+        meta = model._meta
+        columns = ", ".join(connection.ops.quote_name((meta.pk if v == "pk" else meta.get_field(v)).column)
+                            for v in values)
+        self.sql = (f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} "  # noqa: S608
+                    f"WHERE {connection.ops.quote_name(meta.get_field(lookup).column)} IN ")
 
     def load(self, names: Iterable[str]) -> None:
         """Look up every name not seen yet, in as few queries as possible."""
         unknown = [n for n in set(names) if n not in self.cache]
         if len(self.cache) + len(unknown) > _CACHE_LIMIT:
             self.cache.clear()
-        for part in chunks(unknown):
-            for found in self.model.objects.filter(**{f"{self.lookup}__in": part}).values_list(*self.values):
-                self.cache[found[0]] = found[1] if len(found) == 2 else found[1:]
+        with connection.cursor() as cursor:
+            for part in chunks(unknown):
+                cursor.execute(self.sql + f"({', '.join(['%s'] * len(part))})", part)
+                for found in cursor.fetchall():
+                    self.cache[found[0]] = found[1] if len(found) == 2 else found[1:]
         for name in unknown:
             self.cache.setdefault(name, None)
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from accounts.csvio.engine import ImportResult, Progress, import_stream
 from accounts.csvio.export import export_chunks
 from accounts.csvio.formats import format_get
+from accounts.csvio.writes import import_session
 
 
 def csv_import(
@@ -21,13 +22,8 @@ def csv_import(
     """
     fmt = format_get(entity)
     try:
-        if dry_run:
-            result = import_stream(fmt=fmt, stream=stream, dry_run=True, progress=progress)
-        else:
-            with transaction.atomic():
-                result = import_stream(fmt=fmt, stream=stream, dry_run=False, progress=progress)
-                if not result.ok:
-                    transaction.set_rollback(True)
+        with import_session():
+            result = _run(fmt, stream, dry_run, progress)
     except DatabaseError as exc:
         # Only a change made meanwhile by someone else gets here (e.g. the same
         # new key inserted by a concurrent import): the rows were all valid.
@@ -35,6 +31,16 @@ def csv_import(
         result.add_failure(f"the database refused the import, nothing was written: {exc}")
     if not result.ok:
         result.created = result.updated = result.unchanged = 0
+    return result
+
+
+def _run(fmt, stream: BinaryIO, dry_run: bool, progress: Progress | None) -> ImportResult:
+    if dry_run:
+        return import_stream(fmt=fmt, stream=stream, dry_run=True, progress=progress)
+    with transaction.atomic():
+        result = import_stream(fmt=fmt, stream=stream, dry_run=False, progress=progress)
+        if not result.ok:
+            transaction.set_rollback(True)
     return result
 
 
