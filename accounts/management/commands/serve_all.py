@@ -1,5 +1,7 @@
 """Start the web server and the django-q2 cluster together; Ctrl-C stops both."""
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -16,10 +18,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr, **options):
         manage = [sys.executable, "manage.py"]
+        # Each child leads a process group of its own, so a terminal's Ctrl-C
+        # reaches only this command, which then signals each whole group once:
+        # two SIGINTs in quick succession can hang qcluster's stop, and
+        # signalling runserver's autoreloader alone would orphan the server.
         procs = [
-            subprocess.Popen([*manage, "qcluster"]),
-            subprocess.Popen([*manage, "runserver", addr]),
+            subprocess.Popen([*manage, "qcluster"], process_group=0),
+            subprocess.Popen([*manage, "runserver", addr], process_group=0),
         ]
+        # `kill <pid>` (SIGTERM) stops both too, like Ctrl-C.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         self.stdout.write(f"csbox is up on http://{addr}/ with a qcluster. Press Ctrl-C to stop both.")
         try:
             # If either dies, stop the other: a half-running product misleads.
@@ -28,11 +36,18 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            # A second Ctrl-C must not cut the clean-up short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
+                _signal_group(p, signal.SIGINT)
             for p in procs:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+                _signal_group(p, signal.SIGKILL)  # stragglers: nothing outlives serve_all
+                p.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group has exited
+        os.killpg(proc.pid, sig)
