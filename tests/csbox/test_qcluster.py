@@ -5,6 +5,7 @@ SQLite file (never the test database, whatever DATABASE_URL says), start the
 real `qcluster` and web server, and stop them with signals as Ctrl-C does.
 """
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -104,6 +105,13 @@ def _session_pids(sid: int) -> set[int]:
     return pids
 
 
+def _reap(sid: int) -> None:
+    """Kill whatever a failed test left running in its session, so that it does not outlive the suite."""
+    for pid in _session_pids(sid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_setup_demo_loads_demo_data_superuser_and_schedule_idempotently(site):
     env = {**site["env"]}
     first = _manage(env, "setup_demo", timeout=180)
@@ -130,8 +138,11 @@ def test_qcluster_executes_an_enqueued_task_and_stops_on_sigint(site):
         assert func == [("math.floor",)]
     finally:
         code = _stop(cluster, signal.SIGINT)
-    assert code == 0, (site["tmp"] / "qcluster.log").read_text()
-    assert not _session_pids(cluster.pid), "qcluster left worker processes behind"
+    try:
+        assert code == 0, (site["tmp"] / "qcluster.log").read_text()
+        assert not _session_pids(cluster.pid), "qcluster left worker processes behind"
+    finally:
+        _reap(cluster.pid)
 
 
 def _free_port() -> int:
@@ -178,8 +189,10 @@ def test_serve_all_serves_the_admin_runs_tasks_and_ctrl_c_stops_both(site):
         assert len(_session_pids(server.pid)) >= 3  # serve_all, runserver (+ reloader), qcluster and its workers
     finally:
         code = _stop(server, signal.SIGINT, timeout=30)
-    log = (site["tmp"] / "serve_all.log").read_text()
-    assert code == 0, log
-    # Ctrl-C stops everything serve_all started: no web server, no cluster left behind.
-    _wait_for(lambda: not _session_pids(server.pid), timeout=20, what="serve_all's children to exit")
-    assert _get(urllib.request.build_opener(), f"{base}/login/")[0] == 0
+    try:
+        assert code == 0, (site["tmp"] / "serve_all.log").read_text()
+        # SIGINT stops everything serve_all started: no web server, no cluster left behind.
+        _wait_for(lambda: not _session_pids(server.pid), timeout=20, what="serve_all's children to exit")
+        assert _get(urllib.request.build_opener(), f"{base}/login/")[0] == 0
+    finally:
+        _reap(server.pid)
