@@ -54,7 +54,9 @@ def main() -> None:
     )
     seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(result.stdout.strip().splitlines()[-3])
+    lines = result.stdout.strip().splitlines()
+    print(lines[-3])  # the counts
+    print(lines[-1])  # customer data vs other apps' demo extensions
     print(f"seed_demo --accounts {options.accounts}: {seconds:.1f} s wall, peak RSS {peak_mib:.0f} MiB")
     if workdir:
         size = sum(f.stat().st_size for f in workdir.iterdir())
