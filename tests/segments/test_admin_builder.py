@@ -201,3 +201,32 @@ def test_lookup_finds_users_by_email(ops_client):
     EndUserFactory(external_id="U-9", email="grace@customer.test")
     found = ops_client.get(url("builder_lookup"), {"kind": "user", "q": "grace"}).json()["results"]
     assert found == [{"value": "U-9", "label": "grace@customer.test (U-9)"}]
+
+
+@pytest.mark.parametrize("kind", ["account", "user"])
+def test_preview_counts_agree_with_the_engine_preview(kind):
+    import datetime as dt
+
+    from segments.admin_selectors import preview_counts
+    from segments.selectors import segment_preview
+
+    as_of = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    for n, mrr in enumerate(["10", None, "900", "5000", None, "700", "20"]):
+        account = AccountFactory(mrr=Decimal(mrr) if mrr else None)
+        EndUserFactory(account=account, role="admin" if n % 2 else "user",
+                       created_at=as_of + dt.timedelta(days=1) if n == 3 else None)
+    first = ({"match": "all", "rules": [{"field": "mrr", "op": "gt", "value": 500}]} if kind == "account"
+             else {"match": "all", "rules": [{"field": "role", "op": "eq", "value": "admin"}]})
+    second = ({"match": "any", "rules": [{"field": "mrr", "op": "is_not_set"},
+                                         {"field": "mrr", "op": "lt", "value": 800}]}
+              if kind == "account" else {"match": "all", "negate": True, "rules": [
+                  {"field": "role", "op": "eq", "value": "admin"}]})
+    segment = make_segment("s", kind=kind, conditions=first)
+    segment_refresh(segment=segment, as_of=as_of)
+    mine = preview_counts(conditions=second, kind=kind, segment=segment, as_of=as_of, sample=20)
+    engine = segment_preview(conditions=second, kind=kind, segment=segment, as_of=as_of, sample=20)
+    assert (mine.count, mine.joining, mine.leaving) == (engine.count, engine.joining, engine.leaving)
+    assert {m.pk for m in mine.sample} == {m.pk for m in engine.sample}
+    assert [m.pk for m in mine.joining_sample] == [m.pk for m in engine.joining_sample][:5]
+    assert [m.pk for m in mine.leaving_sample] == [m.pk for m in engine.leaving_sample][:5]
+    assert mine.joining and mine.leaving
