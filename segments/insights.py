@@ -181,9 +181,8 @@ def segment_biggest_accounts(*, segment: Segment, as_of: dt.datetime, limit: int
     """The members with the highest MRR, with their last activity and health."""
     members = segment_members(segment=segment).select_related("csm")
     members = members.annotate(last_activity=last_activity_expression(as_of=as_of))
-    score = health_metric("health_score")
-    if score is not None:
-        members = members.annotate(health_score=score.annotation(as_of=as_of))
+    for metric in health_metrics():
+        members = members.annotate(**{metric.key: metric.annotation(as_of=as_of)})
     return list(members.order_by(F("mrr").desc(nulls_last=True), "pk")[:limit])
 
 
@@ -202,11 +201,13 @@ class OutlierMetric:
 
     key: str
     label: str
-    unit: str
+    unit: str  # "day" (pluralised when shown) or ""
     expression: Expression
     log: bool
     min_spread: float
     missing_note: str = ""
+    lowest: float | None = None  # the smallest possible value
+    highest: float | None = None  # the largest possible value
 
 
 @dataclass
@@ -226,21 +227,28 @@ class OutlierReport:
 
     @property
     def low_shown(self) -> float | None:
-        """The lower fence, when a value can be below it (days and counts are never negative)."""
-        if self.low is None or (self.metric.log and self.low <= 0):
+        """The lower fence, when a value can be below it (days are never negative, scores never below 0)."""
+        if self.low is None or (self.metric.lowest is not None and self.low <= self.metric.lowest):
             return None
         return self.low
+
+    @property
+    def high_shown(self) -> float | None:
+        """The upper fence, when a value can be above it (a score is at most 100)."""
+        if self.high is None or (self.metric.highest is not None and self.high >= self.metric.highest):
+            return None
+        return self.high
 
 
 def outlier_metrics(*, as_of: dt.datetime) -> list[OutlierMetric]:
     """Days since last activity (dormant members) and, with health installed, the health score."""
     days = _days_since(last_activity_expression(as_of=as_of), as_of=as_of)
-    metrics = [OutlierMetric("days_since_last_activity", "Days since last activity", " days", days, log=True,
-                             min_spread=1, missing_note="never active")]
+    metrics = [OutlierMetric("days_since_last_activity", "Days since last activity", "day", days, log=True,
+                             min_spread=1, missing_note="never active", lowest=0)]
     score = health_metric("health_score")
     if score is not None:
         metrics.append(OutlierMetric("health_score", "Health score", "", score.annotation(as_of=as_of),
-                                     log=False, min_spread=5, missing_note="not scored"))
+                                     log=False, min_spread=5, missing_note="not scored", lowest=0, highest=100))
     return metrics
 
 

@@ -74,3 +74,14 @@ def times(value, factor) -> Decimal | None:
     if value in (None, ""):
         return None
     return Decimal(value) * Decimal(factor)
+
+
+@register.filter
+def quantity(value, unit: str = "") -> str:
+    """12 with unit "day" -> "12 days", 1 -> "1 day"; without a unit just the whole number."""
+    if value is None:
+        return "–"
+    number = round(float(value))
+    if not unit:
+        return f"{number:,}"
+    return f"{number:,} {unit}{'' if number == 1 else 's'}"
