@@ -104,7 +104,8 @@ def _operation(field_: Field, op: Any, value: Any) -> str:
     if family == "date":
         return _date_operation(op, value)
     table = _TEXT_OPS if family == "text" else _NUMBER_OPS
-    return f"{table.get(op, str(op))} {show(value)}"
+    phrase = table.get(op) or _NUMBER_OPS.get(op) or _TEXT_OPS.get(op) or str(op)
+    return f"{phrase} {show(value)}"
 
 
 def _date_operation(op: Any, value: Any) -> str:
@@ -148,10 +149,16 @@ def format_number(value: Any) -> str:
     """5000 -> "5,000", 5000.5 -> "5,000.5"; as written, no float noise."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        value = int(value)
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except (ValueError, ArithmeticError):
         return str(value)
+    if isinstance(value, Decimal) and number.is_finite():
+        number = number.normalize()
+    if isinstance(value, int) and value.bit_length() < 128:
+        return f"{value:,}"
     if not number.is_finite() or abs(number) >= Decimal(10) ** 21 or number.as_tuple().exponent < -20:
         return repr(value) if isinstance(value, float) else "a very large number"
     return f"{number:,f}"

@@ -364,7 +364,9 @@ def account_field(inner: Field) -> Field:
     inner_phrase = inner.phrase
 
     def phrase(params) -> str:
-        return "account's " + (inner_phrase(params) if inner_phrase else sentence_label(inner.label))
+        text = inner_phrase(params) if inner_phrase else sentence_label(inner.label)
+        # "a subscription's plan" -> "an account subscription's plan"
+        return "an account " + text[2:] if text.startswith("a ") else "account's " + text
 
     return Field(
         key=f"account.{inner.key}",
@@ -412,7 +414,7 @@ def _feature(params) -> str:
 
 def _kind(params) -> str:
     kind = params.get("kind")
-    return f"{dict(TOUCHPOINT_CHOICES).get(kind, kind)} " if kind else ""
+    return f"{sentence_label(str(dict(TOUCHPOINT_CHOICES).get(kind, kind)))} " if kind else ""
 
 
 def _declare():
@@ -453,16 +455,15 @@ def _declare():
     reg("csm", "CSM", TEAM, "user", _csm, help="The account's customer success manager.")
     reg("team", "Team", TEAM, "text", _team, help="The CSM's team.")
 
-    reg("subscription.plan", "Subscription plan", SUB, "choice", _subscription("plan", "choice"),
-        choices=tuple(Plan.choices))
-    reg("subscription.status", "Subscription status", SUB, "choice", _subscription("status", "choice"),
-        choices=tuple(SubscriptionStatus.choices))
-    reg("subscription.billing_period", "Subscription billing period", SUB, "choice",
-        _subscription("billing_period", "choice"), choices=tuple(BillingPeriod.choices))
-    reg("subscription.mrr", "Subscription MRR", SUB, "decimal", _subscription("mrr", "decimal"))
-    for key, label in (("trial_start_date", "trial start date"), ("start_date", "start date"),
-                       ("end_date", "end date")):
-        reg(f"subscription.{key}", f"Subscription {label}", SUB, "date", _subscription(key, "date"))
+    # "The account has at least one subscription whose ...": each rule reads "a subscription's ...".
+    for key, label, type_, choices in (
+        ("plan", "plan", "choice", Plan.choices), ("status", "status", "choice", SubscriptionStatus.choices),
+        ("billing_period", "billing period", "choice", BillingPeriod.choices), ("mrr", "MRR", "decimal", ()),
+        ("trial_start_date", "trial start date", "date", ()), ("start_date", "start date", "date", ()),
+        ("end_date", "end date", "date", ()),
+    ):
+        reg(f"subscription.{key}", f"Subscription {label}", SUB, type_, _subscription(key, type_),
+            choices=tuple(choices), phrase=lambda p, label=label: f"a subscription's {label}")
 
     reg("users", "Users", ENG, "integer", metrics.users_operand, params=(role,),
         phrase=lambda p: "users" + _role(p))
