@@ -6,19 +6,23 @@ both use it, so a preview is computed exactly as the nightly run would.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, Expression, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
 from accounts.models import Account
 from health.fields import field_value_expression
 from health.models import Direction, HealthConfig, HealthParameter
 from health.sql import ParameterSQL, score_select
+from health.validation import field_params_errors
 from segments.models import AccountMembership, Segment
 from segments.registry import CustomDef
 
+logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Scorecard:
@@ -75,10 +79,24 @@ def values_queryset(*, scorecard: Scorecard, accounts: QuerySet, as_of: dt.datet
                     custom: Mapping[str, CustomDef]) -> QuerySet:
     """`aid` and one double `p<i>` per parameter (NULL when missing), for `accounts`."""
     annotations = {
-        f"p{index}": field_value_expression(key=p.field, params=p.params, as_of=as_of, custom=custom)
-        for index, p in enumerate(scorecard.parameters)
+        f"p{index}": _value_expression(p, as_of=as_of, custom=custom) for index, p in enumerate(scorecard.parameters)
     }
     return accounts.order_by().annotate(aid=F("pk"), **annotations).values("aid", *annotations)
+
+
+def _value_expression(parameter: HealthParameter, *, as_of: dt.datetime, custom: Mapping[str, CustomDef]
+                      ) -> Expression:
+    """The parameter's value; NULL (missing for every account) when it no longer validates.
+
+    A parameter valid when saved can break later (its custom attribute deleted or
+    retyped): it must not stop the nightly run of every other account and config.
+    """
+    errors = field_params_errors(key=parameter.field, params=parameter.params, custom=custom)
+    if errors:
+        logger.warning("health parameter %s (%s) is invalid and counts as missing: %s", parameter.pk,
+                       parameter.field, errors)
+        return Cast(Value(None), FloatField())  # typed: PostgreSQL would make a bare NULL column text
+    return field_value_expression(key=parameter.field, params=parameter.params, as_of=as_of, custom=custom)
 
 
 def scorecard_sql(*, scorecard: Scorecard, accounts: QuerySet, as_of: dt.datetime,

@@ -98,6 +98,11 @@ def _day_replace(*, day: dt.date) -> tuple[int, int]:
     """Replace the day's rows by the new scores; return (rows written, rows without a score)."""
     q = connection.ops.quote_name
     table = q(HealthScore._meta.db_table)
+    if connection.vendor == "postgresql":
+        # Two runs for one day (nightly and by hand) take turns instead of colliding on
+        # (account, date); SQLite serialises write transactions anyway.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7312, day.toordinal()])
     HealthScore.objects.filter(date=day).delete()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -322,3 +322,17 @@ def test_a_config_may_have_many_parameters(default_config):
     row = _row(account)
     assert len(row.details) == 45
     assert row.score == round(sum(100 * 20 / (20 + n) for n in range(45)) / 45)
+
+
+def test_a_parameter_that_no_longer_validates_counts_as_missing_and_the_run_goes_on(default_config, caplog):
+    nps = CustomAttributeFactory(key="nps", type="number")
+    HealthParameterFactory(config=default_config, pillar="relationship", field="custom.nps", params={}, good=9,
+                           poor=5)
+    HealthParameterFactory(config=default_config, **TICKETS)
+    account = AccountFactory(custom={"nps": 5})  # nps scores 0, no tickets 100: 50
+    health_score_all(as_of=AS_OF)
+    assert _row(account).score == 50
+    nps.delete()
+    health_score_all(as_of=AS_OF)
+    assert _row(account).score == 100
+    assert "invalid and counts as missing" in caplog.text
