@@ -35,6 +35,8 @@ from segments.sql import (
     text_value,
 )
 
+MAX_DEPTH = 6
+
 
 class ConditionsInvalid(ValueError):
     """Raised when asked to compile conditions that do not validate."""
@@ -68,12 +70,14 @@ def compile_q(conditions: Any, ctx: Ctx) -> Q:
     return _node(conditions, ctx)
 
 
-def _node(node: dict, ctx: Ctx) -> Q:
+def _node(node: dict, ctx: Ctx, depth: int = 1) -> Q:
     if not isinstance(node, dict):
         raise ConditionsInvalid("a rule or group must be an object")
     if "field" in node:
         return compile_rule(node, ctx)
-    children = [_node(child, ctx) for child in node.get("rules", [])]
+    if depth > MAX_DEPTH or node.get("match") not in ("all", "any") or not isinstance(node.get("rules"), list):
+        raise ConditionsInvalid("a group needs match all/any and a list of rules, nested at most 6 deep")
+    children = [_node(child, ctx, depth + 1) for child in node["rules"]]
     if node.get("match") == "any":
         result = MATCH_NONE if not children else _combine(children, "or")
     else:
@@ -101,6 +105,11 @@ def rule_parts(rule: dict, ctx: Ctx) -> tuple[Field, dict, Operand]:
 
 def compile_rule(rule: dict, ctx: Ctx) -> Q:
     """The Q of one rule (a definite true/false for every row)."""
+    from segments.validation import rule_problems
+
+    problems = rule_problems(rule, kind=ctx.kind, custom=ctx.custom)
+    if problems:
+        raise ConditionsInvalid("; ".join(str(p) for p in problems))
     field_, params, operand = rule_parts(rule, ctx)
     op = rule.get("op")
     if op not in field_.allowed_operators:

@@ -316,7 +316,7 @@ def _custom(definition: CustomDef) -> OperandFactory:
         expr = CustomValue(definition.key, definition.type)
         if definition.type == "number":
             return ExprOperand(expr, list_element="numeric")
-        return ExprOperand(expr, empty_missing=definition.type in ("text", "choice"), date_param="iso")
+        return ExprOperand(expr, empty_missing=definition.type in ("text", "choice", "date"), date_param="iso")
 
     return operand
 

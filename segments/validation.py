@@ -7,6 +7,7 @@ value is never printed whole, so a pathological document cannot blow up
 a message either).
 """
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -118,6 +119,20 @@ def validate(conditions: Any, *, kind: str, context: ValidationContext) -> list[
     return validator.run()
 
 
+def rule_problems(rule: Any, *, kind: str, custom: Mapping[str, CustomDef]) -> list[ConditionError]:
+    """The problems of one rule that need no database: shapes, types, choices, params.
+
+    Usernames and segment slugs are only checked to be strings. The compiler
+    runs this on every rule, so a stale condition (a custom attribute whose
+    type changed) fails with a clear message instead of odd SQL.
+    """
+    validator = _Validator(kind=kind, context=ValidationContext(custom=dict(custom)), conditions=None,
+                           references=False)
+    with contextlib.suppress(_TooMany):
+        validator.node(rule, "", depth=2)
+    return validator.errors
+
+
 class _TooMany(Exception):
     pass
 
@@ -182,7 +197,8 @@ def _names(values) -> str:
 class _Validator:
     """One validation run: walks the document and collects errors."""
 
-    def __init__(self, *, kind: str, context: ValidationContext, conditions: Any):
+    def __init__(self, *, kind: str, context: ValidationContext, conditions: Any, references: bool = True):
+        self.references = references
         self.kind = kind
         self.context = context
         self.conditions = conditions
@@ -365,7 +381,9 @@ class _Validator:
         def problem(v):
             if not isinstance(v, str):
                 return f"must be a username (a string), not {kind_of(v)}"
-            return None if v in self.context.usernames else f"unknown username {show(v)}"
+            if not self.references or v in self.context.usernames:
+                return None
+            return f"unknown username {show(v)}"
 
         if op in ("in", "not_in"):
             self.each(value, path, problem)
@@ -415,7 +433,10 @@ class _Validator:
         if own:
             graph[own] = (self.kind, frozenset(referenced_segments(self.conditions)))
         for index, slug in enumerate(value):
-            message = _segment_problem(slug, field_.segment_kind, graph, own)
+            if not self.references:
+                message = None if isinstance(slug, str) else f"must be a segment slug (a string), not {kind_of(slug)}"
+            else:
+                message = _segment_problem(slug, field_.segment_kind, graph, own)
             if message:
                 self.error(f"{path}[{index}]", message)
 

@@ -416,3 +416,38 @@ def test_extra_segments_let_a_file_of_definitions_name_each_other():
         ("rules[0].value[0]", 'segment cycle: "new" names "a" names "new"')]
     context = ValidationContext.load(slug="a", extra_segments=extra)
     assert _errors(extra["a"][1], context=context) == []
+
+
+@pytest.mark.parametrize("conditions", [
+    _group({"field": "custom.tier", "op": "eq", "value": 5}),  # a definition whose type changed since
+    _group({"field": "custom.nps", "op": "contains", "value": "x"}),
+    _group({"field": "mrr", "op": "gt", "value": "5"}),
+    _group({"field": "logins", "op": "gt", "value": 5}),
+    _group({"field": "logins", "params": {"days": True}, "op": "gt", "value": 5}),
+    _group({"field": "renewal_date", "op": "eq", "value": "tomorrow"}),
+    _group({"field": "segment", "op": "in", "value": [1]}),
+    _group({"field": "name", "op": "eq", "value": "x", "extra": 1}),
+    {"match": "all", "rules": "x"},
+    {"match": "most", "rules": []},
+    [],
+])
+def test_the_compiler_refuses_what_validation_refuses(conditions):
+    with pytest.raises(ConditionsInvalid):
+        compile_conditions(conditions, kind="account", as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                           custom=CONTEXT.custom)
+
+
+def test_the_compiler_refuses_deep_nesting_without_recursing_forever():
+    deep = node = {"match": "all", "rules": []}
+    for _ in range(10_000):
+        child = {"match": "all", "rules": []}
+        node["rules"].append(child)
+        node = child
+    with pytest.raises(ConditionsInvalid):
+        compile_conditions(deep, kind="account", as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), custom={})
+
+
+def test_the_compiler_does_not_check_usernames_or_slugs_against_the_database():
+    conditions = _group({"field": "csm", "op": "eq", "value": "someone"},
+                        {"field": "segment", "op": "in", "value": ["anything"]})
+    assert compile_conditions(conditions, kind="account", as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), custom={})
