@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from accounts.csvio import cells
-from accounts.csvio.formats import CUSTOM_PREFIX, Column, CsvFormat, custom_column
+from accounts.csvio.formats import CUSTOM_PREFIX, CsvFormat, custom_column
 from accounts.csvio.reader import CsvSyntaxError, Record, bad_characters, csv_records
+from accounts.csvio.rows import CUSTOM, PLAIN, REFERENCE, Change, PlannedColumn, Row
+from accounts.csvio.unchanged import UnchangedRows
 from accounts.models import CustomAttributeDefinition
 
 BATCH_ROWS = 2000
 MAX_LISTED_ERRORS = 10_000
-_TEXT, _CHOICE, _PARSE = range(3)  # how the import loop reads a column's cells
+_TEXT, _CHOICE, _PARSE = range(3)  # how parse() reads a column's cells
 
 Progress = Callable[[int], None]
 
@@ -84,33 +86,6 @@ class ImportResult:
         )
 
 
-@dataclass(slots=True)
-class Row:
-    """One data row on its way to the database."""
-
-    line: int
-    key: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-    refs: list[tuple[Column, str]] = field(default_factory=list)
-    custom: dict[str, Any] = field(default_factory=dict)  # key -> JSON value, None to remove
-    empties: list[Column] = field(default_factory=list)  # required columns given empty
-    errors: list[tuple[str | None, str]] = field(default_factory=list)
-    user_account: int | None = None  # events: the account of the user named
-
-    def error(self, column: str | None, message: str) -> None:
-        self.errors.append((column, message))
-
-
-@dataclass(slots=True)
-class Change:
-    """A valid row sorted against the database: `old` is None for a new row."""
-
-    row: Row
-    old: dict[str, Any] | None
-    changed: dict[str, Any]  # attname -> new value (all given values for a new row)
-    custom: dict[str, Any] | None = None  # the whole new custom dict, when it changes
-
-
 class Importer:
     """Import one CSV stream into one entity (see the module docstring)."""
 
@@ -119,10 +94,12 @@ class Importer:
 
         self.fmt, self.result, self.dry_run, self.progress = fmt, result, dry_run, progress
         self.handler = HANDLERS[fmt.handler](fmt)
-        self.plan: list[tuple[int, Column, int]] = []  # (cell index, column, kind)
-        self.cell_plan: list[tuple] = []  # the same, unpacked for Importer.parse
+        self.plan: list[PlannedColumn] = []
+        self.cell_plan: list[tuple] = []  # the plan unpacked for parse(), the hot loop
         self.required = [column for column in fmt.columns if column.required]
         self.names: list[str] = []
+        self.definitions: dict[str, CustomAttributeDefinition] = {}
+        self.unchanged: UnchangedRows | None = None
         self.seen_keys: set[str] = set()
 
     # --- reading -----------------------------------------------------------
@@ -130,7 +107,7 @@ class Importer:
     def run(self, stream: BinaryIO) -> None:
         """Read, check and (unless dry or bad) write the whole stream."""
         records = csv_records(stream)
-        batch: list[Row] = []
+        batch: list[Record] = []
         try:
             header = next(records, None)
             if header is None:
@@ -138,14 +115,15 @@ class Importer:
                 return
             if not self.read_header(header):
                 return
+            self.unchanged = self._unchanged_rows()
             for record in records:
-                batch.append(self.parse(record))
+                batch.append(record)
                 if len(batch) >= BATCH_ROWS:
                     self.flush(batch)
                     batch = []
         except CsvSyntaxError as exc:
             self.flush(batch)
-            self.result.add_error(exc.line, str(exc).split(": ", 1)[1])
+            self.result.add_error(exc.line, exc.message)
             return
         self.flush(batch)
 
@@ -168,28 +146,37 @@ class Importer:
         for name in self._required_header_columns(seen):
             self.result.add_error(line, f"missing required column {name}", row=False)
         self.cell_plan = [
-            (index, c, kind, c.field, _TEXT if c.text_limit is not None else _CHOICE if c.choice_map else _PARSE,
+            (p.index, c, p.kind, c.field, _TEXT if c.text_limit is not None else _CHOICE if c.choice_map else _PARSE,
              c.text_limit, c.choice_map, c.parse, c.empty, c.required)
-            for index, c, kind in self.plan
+            for p in self.plan
+            for c in [p.column]
         ]
         return len(self.result.errors) == problems
 
     def _plan_column(self, line: int, index: int, name: str) -> None:
         column = self.fmt.by_name.get(name)
-        kind = 1 if column is not None and column.reference else 0
+        kind = REFERENCE if column is not None and column.reference else PLAIN
         if column is None and self.fmt.custom and name.startswith(CUSTOM_PREFIX):
             key = name[len(CUSTOM_PREFIX) :]
             definition = CustomAttributeDefinition.objects.filter(key=key).first()
             if definition is None:
                 self.result.add_error(line, f'no custom attribute "{key}"', name, row=False)
                 return
-            column, kind = custom_column(definition), 2
+            column, kind = custom_column(definition), CUSTOM
+            self.definitions[key] = definition
         if column is None:
             expected = ", ".join(self.fmt.column_names + (["custom.<key>"] if self.fmt.custom else []))
             message = f"unknown column (the columns of {self.fmt.entity} are {expected})"
             self.result.add_error(line, message, name, row=False)
             return
-        self.plan.append((index, column, kind))
+        self.plan.append(PlannedColumn(index, column, kind))
+
+    def _unchanged_rows(self) -> UnchangedRows | None:
+        """The shortcut for unchanged rows, for the entities whose handler allows it."""
+        if not self.handler.compare_text:
+            return None
+        key_index = next(p.index for p in self.plan if p.column.name == self.fmt.key)
+        return UnchangedRows(self.plan, key_index, len(self.names), self.definitions)
 
     def _required_header_columns(self, present: set[str]) -> list[str]:
         if not self.fmt.key_optional:
@@ -217,7 +204,7 @@ class Importer:
         for index, column, kind, field_, mode, limit, choices, parse, empty, required in self.cell_plan:
             cell = raw[index].strip(" \t")
             if not cell:
-                if kind == 2:
+                if kind == CUSTOM:
                     custom[field_] = None
                 else:
                     values[field_] = empty
@@ -239,9 +226,9 @@ class Importer:
                 except cells.CellError as exc:
                     row.error(column.name, str(exc))
                     continue
-            if kind == 0:
+            if kind == PLAIN:
                 values[field_] = value
-            elif kind == 1:
+            elif kind == REFERENCE:
                 row.refs.append((column, value))
             else:
                 custom[field_] = value
@@ -262,12 +249,22 @@ class Importer:
 
     # --- a batch -----------------------------------------------------------
 
-    def flush(self, batch: list[Row]) -> None:
-        """Resolve, sort, check and (when allowed) write one batch; report its errors."""
-        if not batch:
+    def flush(self, records: list[Record]) -> None:
+        """Type, resolve, sort, check and (when allowed) write one batch; report its errors."""
+        if not records:
             return
+        existing = None
+        if self.unchanged is not None:
+            # Rows that are the export's text of what is stored need no typing (unchanged.py).
+            candidates = self.unchanged.candidates(records)
+            existing = self.handler.existing(list(candidates), *self.compared)
+            resolvers = self.handler.references(self.reference_kinds) if self.reference_kinds else {}
+            records, skipped = self.unchanged.split(records, candidates, existing, resolvers, self.seen_keys)
+            self.result.rows += skipped
+            self.result.unchanged += skipped
+        batch = [self.parse(record) for record in records]
         self.resolve(batch)
-        changes = self.sort(batch)
+        changes = self.sort(batch, existing)
         self.handler.check(changes)
         for row in batch:
             for column, message in row.errors:
@@ -283,9 +280,18 @@ class Importer:
         if self.progress:
             self.progress(self.result.rows)
 
+    @property
+    def compared(self) -> tuple[list[str], bool]:
+        """The fields (and whether the custom values) a batch compares with the stored rows."""
+        return [p.column.field for p in self.plan if p.kind != CUSTOM], any(p.kind == CUSTOM for p in self.plan)
+
+    @property
+    def reference_kinds(self) -> set[str]:
+        return {plan.column.reference for plan in self.plan if plan.kind == REFERENCE}
+
     def resolve(self, batch: list[Row]) -> None:
         """Turn the batch's references into primary keys, one query per kind and ~900 names."""
-        kinds = {column.reference for _, column, kind in self.plan if kind == 1}
+        kinds = self.reference_kinds
         if not kinds:
             return
         resolvers = self.handler.references(kinds)
@@ -302,12 +308,12 @@ class Importer:
                 else:
                     row.values[column.field] = found
 
-    def sort(self, batch: list[Row]) -> list[Change]:
-        """Pair each valid row with its existing row and work out what changes."""
+    def sort(self, batch: list[Row], existing: dict[str, dict[str, Any]] | None = None) -> list[Change]:
+        """Pair each valid row with its existing row (fetched unless given) and work out what changes."""
         valid = [row for row in batch if not row.errors]
-        fields = [column.field for _, column, kind in self.plan if kind != 2]
-        has_custom = any(kind == 2 for _, _, kind in self.plan)
-        existing = self.handler.existing([r.key for r in valid if r.key is not None], fields, has_custom)
+        fields, has_custom = self.compared
+        if existing is None:
+            existing = self.handler.existing([r.key for r in valid if r.key is not None], fields, has_custom)
         changes = []
         for row in valid:
             old = existing.get(row.key) if row.key is not None else None

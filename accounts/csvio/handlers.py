@@ -12,9 +12,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
-from accounts.csvio.engine import Change
 from accounts.csvio.formats import CsvFormat
 from accounts.csvio.references import NewTeam, Reference, chunks, references_for
+from accounts.csvio.rows import Change
 from accounts.csvio.writes import TableWriter
 from accounts.custom_attributes import definition_errors
 from accounts.models import EndUser, Role, Team
@@ -23,6 +23,9 @@ from accounts.services import staff_set_role
 
 class BulkHandler:
     """Upsert rows of a plain model with bulk queries."""
+
+    #: Rows that are the export's text of the stored row skip typing (accounts.csvio.unchanged).
+    compare_text = True
 
     def __init__(self, fmt: CsvFormat):
         self.fmt = fmt
@@ -47,25 +50,31 @@ class BulkHandler:
         key = self.fmt.key
         names, expressions = self.lookups(fields, has_custom)
         names = [name for name in names if name != key]
+        if not expressions:
+            return self.writer.existing(key, keys, [key, *names])
         found: dict[str, dict[str, Any]] = {}
         for part in chunks(keys):
             for values in self.model.objects.filter(**{f"{key}__in": part}).values("pk", key, *names, **expressions):
                 found[values[key]] = values
         return found
 
+    @property
+    def writer(self) -> TableWriter:
+        if self._writer is None:
+            self._writer = TableWriter(self.model)
+        return self._writer
+
     def check(self, changes: list[Change]) -> None:
         """Add the entity's cross-field errors to the rows (none by default)."""
 
     def write(self, creates: list[Change], updates: list[Change]) -> None:
         """Insert the new rows and update the changed ones (one statement per set of changed columns)."""
-        if self._writer is None:
-            self._writer = TableWriter(self.model)
-        self._writer.insert([self.new_values(c) for c in creates])
+        self.writer.insert([self.new_values(c) for c in creates])
         groups: dict[tuple[str, ...], list[Change]] = defaultdict(list)
         for change in updates:
             groups[tuple(sorted(self.new_values(change)))].append(change)
         for attnames, group in groups.items():
-            self._writer.update([(c.old["pk"], self.new_values(c)) for c in group], list(attnames))
+            self.writer.update([(c.old["pk"], self.new_values(c)) for c in group], list(attnames))
 
     @staticmethod
     def new_values(change: Change) -> dict[str, Any]:
@@ -77,6 +86,8 @@ class BulkHandler:
 
 class EventsHandler(BulkHandler):
     """Events: rows without an external_id are appended; a user must belong to the event's account."""
+
+    compare_text = False  # the user/account rule is checked on every row
 
     def check(self, changes: list[Change]) -> None:
         # A user not named in this row (an update that keeps it) needs its account looked up.
@@ -110,6 +121,8 @@ class EventsHandler(BulkHandler):
 class CustomAttributesHandler(BulkHandler):
     """Custom attribute definitions: the definition as a whole must be valid (choices go with type)."""
 
+    compare_text = False  # small files; the definition is checked as a whole
+
     def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
         return [*dict.fromkeys([*fields, "key", "type", "choices"])], {}
 
@@ -131,6 +144,7 @@ class StaffHandler(BulkHandler):
     """
 
     USER_FIELDS = ("username", "email", "first_name", "last_name")
+    compare_text = False
 
     def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
         plain = [f for f in fields if f in self.USER_FIELDS]

@@ -15,6 +15,7 @@ def lines_in_file(stream: BinaryIO) -> int | None:
         position = stream.tell()
     except (AttributeError, OSError, TypeError, ValueError):
         return None
+    stream.seek(0)
     count = 0
     last = b""
     for block in iter(lambda: stream.read(1 << 20), b""):

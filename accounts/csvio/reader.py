@@ -13,6 +13,7 @@ unquoted cell is kept as text, as Python and spreadsheets do. A line with no
 quote at all (most lines) is split at its commas, which is also the fastest.
 """
 
+import csv
 import io
 import re
 from collections.abc import Iterator
@@ -62,7 +63,7 @@ def csv_records(stream: BinaryIO) -> Iterator[Record]:
             if line.strip(" \t\r\n,"):
                 yield Record(number, line.rstrip("\r\n").split(","), search(line) is not None)
             continue
-        cells = _quoted_record(number, line, lines)
+        cells = _simple_quoted(line) or _quoted_record(number, line, lines)
         if any(cell.strip(" \t") for cell in cells):
             yield Record(number, cells, any(search(cell) for cell in cells))
 
@@ -70,6 +71,20 @@ def csv_records(stream: BinaryIO) -> Iterator[Record]:
 def _numbered(text: io.TextIOBase) -> Iterator[tuple[int, str]]:
     # newline="": lines end at \r\n, \n or \r, each one physical line.
     return enumerate(text, start=1)
+
+
+def _simple_quoted(line: str) -> list[str] | None:
+    """Split a one-line record with quotes by the csv module (C) when it reads it as csbox does.
+
+    That is when every quote is closed on the line and none touches a space or a
+    tab (csbox trims those around a quoted cell, the csv module keeps them as text).
+    """
+    if line.count('"') % 2 or ' "' in line or '" ' in line or '\t"' in line or '"\t' in line:
+        return None
+    try:
+        return next(csv.reader((line,), strict=True))
+    except csv.Error:
+        return None  # malformed: csbox's own parser says where and why
 
 
 def _quoted_record(number: int, buffer: str, lines: Iterator[tuple[int, str]]) -> list[str]:

@@ -1,0 +1,75 @@
+"""Re-imports: rows that change nothing are recognised (fast), with the verdict typing would give."""
+
+import functools
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Account
+from tests.accounts.test_csv_support import export_text, import_file
+from tests.factories import AccountFactory, CustomAttributeFactory, StaffFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run_import(tmp_path):
+    return functools.partial(import_file, tmp_path)
+
+
+def _writes(captured) -> list[str]:
+    return [q["sql"] for q in captured if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_equal_values_written_differently_are_unchanged(run_import):
+    StaffFactory(username="jane")
+    AccountFactory(external_id="A-1", name="Acme", mrr=Decimal("10.50"), plan="business", referenceable=True)
+    with CaptureQueriesContext(connection) as captured:
+        outcome = run_import("accounts", "external_id,name,mrr,plan,referenceable\nA-1, Acme ,10.5,BUSINESS,yes\n")
+    assert "0 updated, 1 unchanged" in outcome.out
+    assert _writes(captured) == []
+
+
+def test_an_exported_row_with_escaped_formulas_is_unchanged(run_import):
+    AccountFactory(external_id="A-1", name="=1+1", use_case="-x")
+    outcome = run_import("accounts", export_text("accounts"))
+    assert "1 unchanged" in outcome.out
+
+
+def test_a_stored_custom_value_of_the_wrong_type_is_still_refused(run_import):
+    CustomAttributeFactory(key="nps", type="number")
+    AccountFactory(external_id="A-1", custom={"nps": "high"})  # stored by another path
+    outcome = run_import("accounts", export_text("accounts"))
+    assert outcome.status == 1
+    assert outcome.errors == ['line 2, column custom.nps: "high" is not a number']
+
+
+def test_a_key_twice_is_an_error_even_when_the_first_row_is_unchanged(run_import):
+    AccountFactory(external_id="A-1", name="Acme")
+    outcome = run_import("accounts", "external_id,name\nA-1,Acme\nA-1,Acme\n")
+    assert outcome.errors == ['line 3: external_id "A-1" appears twice in this file']
+
+
+def test_one_changed_cell_makes_an_update(run_import):
+    CustomAttributeFactory(key="tier", type="choice", choices=["gold", "silver"])
+    AccountFactory(external_id="A-1", name="Acme", custom={"tier": "gold"})
+    AccountFactory(external_id="A-2", name="Beta", custom={"tier": "gold"})
+    exported = export_text("accounts").replace("Beta", "Beta2")
+    outcome = run_import("accounts", exported)
+    assert "0 created, 1 updated, 1 unchanged" in outcome.out
+    assert Account.objects.get(external_id="A-2").name == "Beta2"
+
+
+def test_a_reference_to_another_row_is_a_change(run_import):
+    SubscriptionFactory(external_id="S-1", account=AccountFactory(external_id="A-1"))
+    AccountFactory(external_id="A-2")
+    outcome = run_import("subscriptions", export_text("subscriptions").replace("S-1,A-1", "S-1,A-2"))
+    assert "1 updated" in outcome.out
+
+
+def test_unchanged_rows_of_a_bad_file_are_not_written_either(run_import):
+    AccountFactory(external_id="A-1", name="Acme")
+    outcome = run_import("accounts", "external_id,name,mrr\nA-1,Acme,\nA-2,New,-1\n")
+    assert outcome.status == 1 and "0 unchanged, 1 rejected" in outcome.err
