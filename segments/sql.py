@@ -8,6 +8,7 @@ renders identically-behaving SQL on both databases (see
 
 import datetime as dt
 import json
+import math
 from decimal import Decimal
 
 from django.db.models import BooleanField, CharField, DecimalField, Expression, F, FloatField, Func, Q, Value
@@ -84,6 +85,8 @@ class InList(Func):
     def as_sqlite(self, compiler, connection):
         lhs, params = compiler.compile(self.source_expressions[0])
         values = [_sqlite_number(v) if isinstance(v, Decimal) else v for v in self.values]
+        # JSON has no infinity, and no stored number equals one.
+        values = [v for v in values if not (isinstance(v, float) and not math.isfinite(v))]
         # `lhs` is compiled SQL of our own expression; the values are one parameter.
         return f"({lhs} IN (SELECT value FROM json_each(%s)))", [*params, json.dumps(values)]  # noqa: S608
 

@@ -192,3 +192,25 @@ def test_matching_queryset_loads_the_custom_definitions_itself():
     with transaction.atomic():
         found = matching_queryset(rule, kind="account", as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         assert list(found.values_list("external_id", flat=True)) == ["A"]
+
+
+@pytest.mark.django_db
+def test_huge_numbers_in_lists_and_comparisons_do_not_break_the_query():
+    from tests.factories import AccountFactory, CustomAttributeFactory
+
+    CustomAttributeFactory(key="nps", type="number")
+    AccountFactory(external_id="A", custom={"nps": 8}, licenses=3)
+    rules = [
+        {"field": "custom.nps", "op": "in", "value": [10**400, 8]},
+        {"field": "custom.nps", "op": "lt", "value": 10**400},
+        {"field": "licenses", "op": "in", "value": [10**400, 3, 1e308]},
+        {"field": "mrr_rank", "op": "lte", "value": 10**400},
+        {"field": "inactive_users_pct", "params": {"days": 1}, "op": "not_in", "value": [10**400]},
+        {"field": "mrr_rank", "op": "gte", "value": 10**400},
+    ]
+    as_of = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for rule in rules[:4]:
+        found = matching_queryset({"match": "all", "rules": [rule]}, kind="account", as_of=as_of)
+        assert list(found.values_list("external_id", flat=True)) == ["A"], rule
+    for rule in rules[4:]:
+        assert matching_queryset({"match": "all", "rules": [rule]}, kind="account", as_of=as_of).count() == 0, rule
