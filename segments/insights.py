@@ -52,6 +52,9 @@ STALE_DAYS = 90
 DUPLICATE_SHARE = 0.95
 MAX_EXPLAINABLE_RULES = 7
 OUTLIER_MIN_MEMBERS = 8
+# Outliers are looked for among the segment's biggest members (by MRR): the
+# ones that matter first, and a bound on the work whatever the segment's size.
+OUTLIER_POPULATION = 1000
 TUKEY_K = 1.5
 
 
@@ -146,18 +149,27 @@ class SegmentSummary:
         return None if self.total_mrr is None else self.total_mrr * 12
 
 
+# Up to this many members the average health is computed live; above, it is
+# the one the health step stored in the latest snapshot (after its scoring).
+LIVE_HEALTH_MEMBERS = 5000
+
+
 def segment_summary(*, segment: Segment, as_of: dt.datetime) -> SegmentSummary:
-    """Current members, total MRR and average health of an account segment (one query)."""
+    """Current members, total MRR and average health of an account segment (one or two queries)."""
     members = segment_members(segment=segment)
     if segment.kind != SegmentKind.ACCOUNT:
         return SegmentSummary(members=members.count(), total_mrr=None, avg_health=None)
     score = health_metric("health_score")
     aggregates: dict[str, Any] = {"n": Count("pk"), "mrr": Sum("mrr")}
-    if score is not None:
+    live_health = score is not None and segment.member_count <= LIVE_HEALTH_MEMBERS
+    if live_health:
         members = members.annotate(health_value=score.annotation(as_of=as_of))
         aggregates["health"] = Avg("health_value")
     totals = members.aggregate(**aggregates)
     health = totals.get("health")
+    if score is not None and not live_health:
+        latest = SegmentSnapshot.objects.filter(segment=segment).order_by("-date").first()
+        health = latest.avg_health if latest else None
     return SegmentSummary(members=totals["n"], total_mrr=totals["mrr"],
                           avg_health=None if health is None else float(health))
 
@@ -288,16 +300,24 @@ def _backward(metric: OutlierMetric, value: float) -> float:
     return math.expm1(value) if metric.log else value
 
 
+def outlier_population(*, segment: Segment) -> QuerySet:
+    """The members outliers are looked for among: all, or the OUTLIER_POPULATION biggest by MRR."""
+    biggest = segment_members(segment=segment).order_by(F("mrr").desc(nulls_last=True), "pk")
+    return Account.objects.filter(pk__in=biggest.values("pk")[:OUTLIER_POPULATION])
+
+
 def segment_outliers(*, segment: Segment, as_of: dt.datetime, limit: int = 8) -> list[OutlierReport]:
     """Members far from the segment's typical value, per metric (Tukey's fences on the quartiles).
 
-    Quartiles are order statistics (CUME_DIST in SQL), so the log scale of
-    skewed metrics is applied to three numbers, not to rows. A member is an
-    outlier below Q1 - 1.5 IQR or above Q3 + 1.5 IQR. Three queries per metric.
+    Among the segment's OUTLIER_POPULATION biggest members by MRR (all of
+    them in most segments). Quartiles are order statistics (CUME_DIST in
+    SQL), so the log scale of skewed metrics is applied to three numbers,
+    not to rows. A member is an outlier below Q1 - 1.5 IQR or above
+    Q3 + 1.5 IQR. Four queries per metric.
     """
     if segment.kind != SegmentKind.ACCOUNT:
         return []
-    members = segment_members(segment=segment)
+    members = outlier_population(segment=segment)
     return [_metric_outliers(members=members, metric=m, limit=limit) for m in outlier_metrics(as_of=as_of)]
 
 
@@ -362,10 +382,41 @@ class Completeness:
         return round(100 - self.audit.missing_pct, 1)
 
 
-def segment_completeness(*, segment: Segment, as_of: dt.datetime) -> list[Completeness]:
-    """How complete the data of each field the conditions use is (segments.selectors_audit)."""
-    audits = conditions_completeness(conditions=segment.conditions, kind=segment.kind, as_of=as_of)
-    return [Completeness(audit=a) for a in audits]
+# Groups of fields whose values are stored data (typed in, imported); the
+# others (engagement metrics, health, segments) are computed by csbox.
+STORED_GROUPS = ("Account", "Custom attributes", "Team", "Subscription", "User")
+
+
+def _stored_and_computed(segment: Segment) -> tuple[list[dict], list[str]]:
+    """The leaf rules on stored fields, and the labels of the computed fields the conditions use."""
+    custom = custom_definitions()
+    stored, computed = [], []
+    for leaf in _leaf_rules(segment.conditions):
+        field_ = registry.resolve(leaf.get("field"), kind=segment.kind, custom=custom)
+        if field_ is None:
+            continue
+        base = field_.key.removeprefix("account.")
+        is_stored = field_.group.split(": ")[-1] in STORED_GROUPS and registry.provider(base) is None
+        if is_stored:
+            stored.append(leaf)
+        elif field_.label not in computed:
+            computed.append(field_.label)
+    return stored, computed
+
+
+def segment_completeness(*, segment: Segment, as_of: dt.datetime) -> tuple[list[Completeness], list[str]]:
+    """How complete the stored data of each field the conditions use is (segments.selectors_audit).
+
+    Only stored fields are audited: their gaps are data to fix, and checking
+    them is one cheap aggregate. Computed fields (activity metrics, health,
+    segments) are returned by label only: auditing them would evaluate every
+    metric for every account on each page view.
+    """
+    stored, computed = _stored_and_computed(segment)
+    if not stored:
+        return [], computed
+    audits = conditions_completeness(conditions={"match": "all", "rules": stored}, kind=segment.kind, as_of=as_of)
+    return [Completeness(audit=a) for a in audits], computed
 
 
 # Overlap and hygiene --------------------------------------------------------------------

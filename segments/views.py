@@ -353,6 +353,7 @@ def segment_detail(request: HttpRequest, slug: str) -> HttpResponse:
     overlaps = insights.segment_overlaps(segment=segment)
     used_by = insights.segment_used_by(segment=segment)
     trend = insights.segment_trend(segment=segment)
+    completeness, computed_fields = insights.segment_completeness(segment=segment, as_of=now)
     context = {
         "segment": segment,
         "now": now,
@@ -364,7 +365,9 @@ def segment_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "biggest": insights.segment_biggest_accounts(segment=segment, as_of=now)
         if segment.kind == SegmentKind.ACCOUNT else [],
         "outliers": insights.segment_outliers(segment=segment, as_of=now),
-        "completeness": insights.segment_completeness(segment=segment, as_of=now),
+        "outlier_population": insights.OUTLIER_POPULATION,
+        "completeness": completeness,
+        "computed_fields": computed_fields,
         "overlaps": overlaps,
         "used_by": used_by,
         "hygiene": insights.segment_hygiene(segment=segment, overlaps=overlaps, used_by=used_by, now=now),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.extensions import account_extensions
 from accounts.models import Account
 from segments import insights
-from segments.models import MembershipChange, Segment
+from segments.models import MembershipChange, Segment, SegmentSnapshot
 from segments.page_services import segment_mark_viewed
 from segments.services import segment_refresh
 from tests.factories import AccountFactory, EventFactory
@@ -160,9 +160,24 @@ def test_health_metric_falls_back_to_the_registry_provider(w):
 
 def test_completeness_reuses_the_audit(w):
     AccountFactory(region="")
-    rows = insights.segment_completeness(segment=w["segments"]["emea"], as_of=timezone.now())
+    rows, computed = insights.segment_completeness(segment=w["segments"]["emea"], as_of=timezone.now())
     assert [(r.audit.field, r.audit.missing, r.audit.total) for r in rows] == [("region", 2, 7)]
     assert rows[0].filled_pct == round(100 - 100 * 2 / 7, 1)
+    assert computed == []
+
+
+def test_completeness_audits_stored_fields_and_names_the_computed_ones(w):
+    conditions = {"match": "any", "rules": [
+        {"field": "custom.tier", "op": "eq", "value": "core"},
+        {"field": "subscription.plan", "op": "eq", "value": "starter"},
+        {"match": "all", "rules": [{"field": "logins", "params": {"days": 30}, "op": "gt", "value": 1},
+                                   {"field": "health_score", "op": "gt", "value": 50},
+                                   {"field": "team", "op": "eq", "value": "SMB"}]}]}
+    segment = segment_make("mixed", conditions)
+    rows, computed = insights.segment_completeness(segment=segment, as_of=timezone.now())
+    assert [r.audit.field for r in rows] == ["custom.tier", "subscription.plan", "team"]
+    assert [(r.audit.missing, r.audit.total) for r in rows] == [(2, 6), (6, 6), (1, 6)]
+    assert computed == ["Logins", "Health score"]
 
 
 # Migration ---------------------------------------------------------------------------
@@ -235,3 +250,24 @@ def test_a_refresh_feeds_the_matrix(w):
     matrix = insights.migration_matrix(segments=[big, emea], date_from=timezone.now().date(),
                                        date_to=tomorrow.date())
     assert matrix.cell(emea.pk, big.pk) == 3 and matrix.cell(big.pk, big.pk) == 2
+
+
+def test_outliers_of_a_big_segment_are_looked_for_among_its_biggest_members(monkeypatch):
+    monkeypatch.setattr(insights, "OUTLIER_POPULATION", 10)
+    now = timezone.now()
+    for i in range(10):
+        _active(AccountFactory(region="Big", mrr=Decimal(10000 + i)), 1, now)
+    small = AccountFactory(region="Big", name="Small sleeper", mrr=Decimal(5))
+    _active(small, 80, now)
+    segment = segment_make("bigseg", rule("region", "eq", "Big"))
+    assert insights.outlier_population(segment=segment).count() == 10
+    report = insights.segment_outliers(segment=segment, as_of=now)[0]
+    assert report.members == 10 and report.above == []  # the smallest member is out of the population
+
+
+def test_a_big_segment_reads_its_average_health_from_the_latest_snapshot(w, monkeypatch):
+    monkeypatch.setattr(insights, "LIVE_HEALTH_MEMBERS", 1)
+    SegmentSnapshot.objects.filter(segment=w["segments"]["emea"]).update(avg_health=Decimal("42.5"))
+    with FakeHealth():
+        summary = insights.segment_summary(segment=w["segments"]["emea"], as_of=timezone.now())
+    assert summary.avg_health == 42.5 and summary.members == 3

@@ -1,0 +1,179 @@
+"""Time the server side of the CSM pages against Django's stock admin changelist, same database, same run.
+
+Usage (from the project root; DATABASE_URL selects PostgreSQL, default an
+SQLite file under bench/out/, kept for the next run with --reuse):
+
+    .venv/bin/python bench/bench_views.py --accounts 100000
+    .venv/bin/python bench/bench_views.py --accounts 100000 --reuse      # skip seeding
+    DATABASE_URL=postgres://... .venv/bin/python bench/bench_views.py --accounts 100000
+
+The database gets `seed_demo` (accounts with users, 90 days of events...)
+and one `nightly` run (segments refreshed, health scored). Each page is
+requested with Django's test client (no network, no browser): the median of
+--runs timed requests after two warm-ups, and the number of queries of one
+more request. The stock changelist is `admin.ModelAdmin` with no option, on
+its own AdminSite, requested by a superuser; the CSM pages by a CSM (their
+role's permission checks included). Targets (issue 6): every page at most
+2.5x the changelist, page 100 at most 1.5x page 1, at most 10 queries and
+the same at 10, 50 and 100 rows per page.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+
+
+def _env(db_path: Path) -> dict:
+    env = {"SECRET_KEY": "bench-only", **os.environ, "DEBUG": "0"}
+    env.setdefault("DATABASE_URL", f"sqlite:///{db_path}")
+    return env
+
+
+def _manage(args: list[str], env: dict) -> str:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True)
+    return done.stdout
+
+
+def prepare(*, accounts: int, seed: int, reuse: bool, db_path: Path) -> None:
+    """Migrate, seed and run the nightly pipeline once (unless reusing a prepared SQLite file)."""
+    env = _env(db_path)
+    if reuse and ("DATABASE_URL" in os.environ or db_path.exists()):
+        print(f"reusing {env['DATABASE_URL']}")
+        return
+    if db_path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    print(f"preparing {env['DATABASE_URL']} with {accounts} accounts ...", flush=True)
+    started = time.perf_counter()
+    _manage(["migrate", "--noinput", "-v", "0"], env)
+    _manage(["seed_demo", "--accounts", str(accounts), "--seed", str(seed), "--reset"], env)
+    _manage(["nightly"], env)
+    print(f"prepared in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _setup_django(db_path: Path) -> None:
+    for key, value in _env(db_path).items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csbox.settings")
+    import django
+
+    django.setup()
+
+
+def _stock_urlconf():
+    """csbox's URLs plus Django's stock changelist of accounts at /stock-admin/."""
+    import types
+
+    from django.contrib import admin
+    from django.urls import include, path
+
+    from accounts.models import Account
+
+    site = admin.AdminSite(name="stock")
+    site.register(Account)
+    module = types.ModuleType("bench_views_urls")
+    module.urlpatterns = [path("stock-admin/", site.urls), path("", include("csbox.urls"))]
+    return module
+
+
+def measure(client, url: str, runs: int) -> tuple[float, int, int]:
+    """(median milliseconds, queries, response bytes) of GET url."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        times.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    return statistics.median(times), len(ctx.captured_queries), len(body)
+
+
+def pages() -> list[tuple[str, str]]:
+    """(label, url) of every page measured."""
+    from accounts.models import Account
+    from segments.models import Segment
+
+    tab = Segment.objects.filter(kind="account", visible=True).order_by("-member_count").first()
+    mid = Segment.objects.filter(kind="account", visible=True, member_count__gt=0).order_by("member_count").last()
+    big_account = Account.objects.order_by("-mrr").values_list("external_id", flat=True).first()
+    return [
+        ("Accounts 360, first page (50 rows)", "/accounts/"),
+        (f"Accounts 360, tab {tab.slug} ({tab.member_count} members)", f"/accounts/?segment={tab.slug}"),
+        ("Accounts 360, filtered + sorted (plan, region, -MRR)",
+         "/accounts/?plan=enterprise&plan=business&region=emea&sort=-mrr"),
+        ("Accounts 360, page 100 (50 rows)", "/accounts/?page=100"),
+        ("Accounts 360, 10 rows (first of 25)", "/accounts/?per_page=25&q=Blue"),
+        ("Accounts 360, 100 rows", "/accounts/?per_page=100"),
+        ("Accounts 360, sorted by last activity", "/accounts/?sort=-last_activity"),
+        ("Accounts 360, sorted by health", "/accounts/?sort=health"),
+        ("Accounts 360, health label filter", "/accounts/?health_label=poor&sort=-mrr"),
+        ("Accounts 360, own accounts (CSM landing)", "/accounts/?csm=ada"),
+        ("Subscriptions 360, first page", "/subscriptions/"),
+        ("Account 360 (biggest account)", f"/accounts/{big_account}/"),
+        ("Segments list", "/segments/"),
+        (f"Segment page {mid.slug} ({mid.member_count} members)", f"/segments/{mid.slug}/"),
+        (f"Segment page {tab.slug} ({tab.member_count} members)", f"/segments/{tab.slug}/"),
+        ("Segment migration (visible segments, 30 days)", "/segments/migration/"),
+    ]
+
+
+def run(*, runs: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from accounts.models import Account
+
+    User = get_user_model()
+    admin_user, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True,
+                                                                                 "is_superuser": True})
+    csm = User.objects.get(username="ada")
+    superuser, as_csm = Client(), Client()
+    superuser.force_login(admin_user)
+    as_csm.force_login(csm)
+    with override_settings(ROOT_URLCONF=_stock_urlconf(), ALLOWED_HOSTS=["testserver"]):
+        stock_ms, stock_q, _ = measure(superuser, "/stock-admin/accounts/account/", runs)
+        print(f"\n{Account.objects.count()} accounts; median of {runs} requests, after 2 warm-ups\n")
+        print("| page | ms | × stock | queries |\n|---|---:|---:|---:|")
+        print(f"| Django stock admin changelist (100 rows, superuser) | {stock_ms:.1f} | 1.00 | {stock_q} |")
+        results = {}
+        for label, url in pages():
+            ms, queries, _ = measure(as_csm, url, runs)
+            results[label] = ms
+            print(f"| {label} | {ms:.1f} | {ms / stock_ms:.2f} | {queries} |", flush=True)
+        first, hundredth = results["Accounts 360, first page (50 rows)"], results["Accounts 360, page 100 (50 rows)"]
+        print(f"\npage 100 / page 1 = {hundredth / first:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reuse", action="store_true", help="reuse the prepared database (file or DATABASE_URL)")
+    options = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    db_path = OUT / f"views-{options.accounts}.sqlite3"
+    prepare(accounts=options.accounts, seed=options.seed, reuse=options.reuse, db_path=db_path)
+    _setup_django(db_path)
+    run(runs=options.runs)
+
+
+if __name__ == "__main__":
+    main()
