@@ -34,6 +34,7 @@ __all__ = [
     "compile_conditions",
     "custom_definitions",
     "explain",
+    "field_catalog",
     "matching_queryset",
     "referenced_segments",
     "render_english",
@@ -49,6 +50,15 @@ def custom_definitions() -> dict[str, CustomDef]:
         d.key: CustomDef(d.key, d.type, tuple(d.choices or ()), d.label)
         for d in CustomAttributeDefinition.objects.all()
     }
+
+
+def field_catalog(kind: str, *, custom: Mapping[str, CustomDef] | None = None) -> list[dict]:
+    """Every field of a `kind` segment as JSON-ready dicts (the builder, the API, the audit)."""
+    from segments.registry import registry
+
+    if custom is None:
+        custom = custom_definitions()
+    return [field.describe() for field in registry.fields_for(kind, custom_definitions=custom.values())]
 
 
 def compile_conditions(conditions: Any, *, kind: str, as_of: dt.datetime,

@@ -214,3 +214,18 @@ def test_huge_numbers_in_lists_and_comparisons_do_not_break_the_query():
         assert list(found.values_list("external_id", flat=True)) == ["A"], rule
     for rule in rules[4:]:
         assert matching_queryset({"match": "all", "rules": [rule]}, kind="account", as_of=as_of).count() == 0, rule
+
+
+@pytest.mark.django_db
+def test_the_field_catalog_is_json_with_the_custom_attributes():
+    from segments.conditions import field_catalog
+    from tests.factories import CustomAttributeFactory
+
+    CustomAttributeFactory(key="tier", type="choice", choices=["gold", "silver"], label="Tier")
+    catalog = json.loads(json.dumps(field_catalog("account")))
+    tier = next(f for f in catalog if f["key"] == "custom.tier")
+    assert tier == {"key": "custom.tier", "label": "Tier", "group": "Custom attributes", "type": "choice",
+                    "operators": ["eq", "ne", "in", "not_in", "is_set", "is_not_set"],
+                    "choices": [{"value": "gold", "label": "gold"}, {"value": "silver", "label": "silver"}],
+                    "params": [], "unit": "", "help": ""}
+    assert any(f["key"] == "account.custom.tier" for f in field_catalog("user"))
