@@ -13,9 +13,9 @@ import tablib
 from import_export import fields, resources
 from import_export.results import Error, Result, RowResult
 
-from accounts.csvio.engine import ImportResult
 from accounts.csvio.export import export_header
 from accounts.csvio.formats import CUSTOM_PREFIX, CsvFormat, format_get
+from accounts.csvio.result import ImportResult
 from accounts.csvio.services import csv_export_chunks, csv_import
 from accounts.models import CustomAttributeDefinition
 

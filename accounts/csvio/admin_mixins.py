@@ -30,7 +30,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
 
-from accounts.csvio.engine import ImportResult
+from accounts.csvio.result import ImportResult
 from accounts.csvio.services import csv_export_chunks, csv_import
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "csbox-imports"

@@ -6,9 +6,10 @@ from typing import BinaryIO, TextIO
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 
-from accounts.csvio.engine import ImportResult, Progress, import_stream
+from accounts.csvio.engine import Progress, import_stream
 from accounts.csvio.export import export_chunks
 from accounts.csvio.formats import format_get
+from accounts.csvio.result import ImportResult
 from accounts.csvio.writes import import_session
 
 
