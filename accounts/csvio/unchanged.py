@@ -88,6 +88,8 @@ class UnchangedRows:
         for plan in self.references:
             cell = cleaned[plan.index]
             found = resolvers[plan.column.reference].get(cell) if cell else None
+            if cell and found is None:
+                return False  # names nothing: typing reports it
             if (found[0] if isinstance(found, tuple) else found) != old[plan.column.field]:
                 return False
         return all(cleaned[plan.index] == self._custom_text(plan, old) for plan in self.customs)

@@ -73,3 +73,9 @@ def test_unchanged_rows_of_a_bad_file_are_not_written_either(run_import):
     AccountFactory(external_id="A-1", name="Acme")
     outcome = run_import("accounts", "external_id,name,mrr\nA-1,Acme,\nA-2,New,-1\n")
     assert outcome.status == 1 and "0 unchanged, 1 rejected" in outcome.err
+
+
+def test_an_unknown_reference_is_an_error_even_where_nothing_is_stored(run_import):
+    AccountFactory(external_id="A-1", name="Acme", csm=None)
+    outcome = run_import("accounts", "external_id,name,csm\nA-1,Acme,ghost\n")
+    assert outcome.errors == ['line 2, column csm: no staff member with username "ghost"']
