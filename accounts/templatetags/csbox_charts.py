@@ -59,8 +59,7 @@ def line_chart(points, label: str = "", money: bool = False, width: int = 640, h
     ) if len(known) <= 120 else ""
     top_label, bottom_label = escape(_fmt(high, money=money)), escape(_fmt(low, money=money))
     svg = (
-        f'<svg class="chart line" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
-        f'preserveAspectRatio="none">'
+        f'<svg class="chart line" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">'
         f'<line class="axis" x1="{pad_left}" y1="{bottom}" x2="{width - pad_right}" y2="{bottom}"/>'
         f'<line class="grid" x1="{pad_left}" y1="{top}" x2="{width - pad_right}" y2="{top}"/>'
         f'<text class="tick" x="{pad_left - 6}" y="{top + 4}" text-anchor="end">{top_label}</text>'
@@ -90,8 +89,7 @@ def bar_chart(points, label: str = "", width: int = 640, height: int = 140) -> S
         bars.append(f'<rect x="{x:.1f}" y="{bottom - bar_height:.1f}" width="{slot * 0.7:.1f}" height="{shown:.1f}">'
                     f"<title>{escape(name)}: {escape(_fmt(value))}</title></rect>")
     svg = (
-        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
-        f'preserveAspectRatio="none">'
+        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">'
         f'<line class="axis" x1="{pad_left}" y1="{bottom}" x2="{width}" y2="{bottom}"/>'
         f'<text class="tick" x="{pad_left - 6}" y="{top + 4}" text-anchor="end">{escape(_fmt(high))}</text>'
         f'<text class="tick" x="{pad_left - 6}" y="{bottom + 4}" text-anchor="end">0</text>'
