@@ -57,6 +57,7 @@ class SegmentAdmin(SegmentAdminViewsMixin, SortableAdminMixin, SimpleHistoryAdmi
     form = SegmentAdminForm
     change_list_template = "admin/segments/segment/sortable_change_list.html"
     change_form_template = "admin/segments/segment/change_form.html"
+    object_history_template = "admin/segments/segment/object_history.html"
     object_history_list_template = "admin/segments/segment/object_history_list.html"
     list_display = ("segment_name", "kind", "visible", "members", "mrr_total", "arr_total", "health",
                     "last_refresh", "flags", "used_by")

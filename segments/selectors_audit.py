@@ -105,11 +105,11 @@ def _sentence(resolved: Field, params: dict, missing: int, total: int, kind: str
     noun = "accounts" if kind == "account" else "users"
     if not total:
         return f"there are no {noun} yet"
-    subject = resolved.phrase(params) if resolved.phrase else sentence_label(resolved.label)
-    subject = subject[:1].upper() + subject[1:]
     pct = 100 * missing / total
     shown = "<1" if 0 < pct < 1 else f"{pct:.0f}"
     if resolved.key.startswith(("subscription.", "account.subscription.")):
-        return f"{subject} is set on no subscription for {shown}% of {noun}"
+        return f"{resolved.label} is set on no subscription for {shown}% of {noun}"
+    subject = resolved.phrase(params) if resolved.phrase else sentence_label(resolved.label)
+    subject = subject[:1].upper() + subject[1:]
     state = "empty" if resolved.type in ("text", "choice") else "missing"
     return f"{subject} is {state} for {shown}% of {noun}"

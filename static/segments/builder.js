@@ -890,6 +890,13 @@
         let part = where.part;
         if (!node) { node = this.tree.querySelector('[data-path=""]'); part = error.path; }
         if (!node) continue;
+        const target = this.resolve(where.node);
+        if (node.classList.contains("cb-rule") && isObject(target) && !Object.keys(target).length) {
+          // A rule just added: ask for a field rather than shout.
+          const msgs = node.querySelector(":scope > .cb-msgs");
+          if (!msgs.children.length) msgs.append(el("li", { class: "cb-pending", text: "Choose a field to start this rule." }));
+          continue;
+        }
         node.classList.add("cb-has-error");
         const msgs = node.querySelector(":scope > .cb-msgs");
         msgs.append(el("li", { class: "cb-error", text: (part ? part + ": " : "") + error.message }));
