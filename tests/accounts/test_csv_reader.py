@@ -81,3 +81,17 @@ def test_an_empty_quoted_cell_and_a_trailing_empty_cell():
 
 def test_a_quoted_cell_closing_at_the_end_of_the_file():
     assert records(b'a\n"x ""q"""') == [(1, ["a"]), (2, ['x "q"'])]
+
+
+def test_a_quote_never_closed_stops_at_the_cell_size_limit(monkeypatch):
+    from accounts.csvio import reader
+
+    monkeypatch.setattr(reader, "MAX_CELL_CHARS", 50)
+    with pytest.raises(CsvSyntaxError) as info:
+        records(b'a,b\n"open,1\n' + b"x,y\n" * 100)
+    assert info.value.line == 2 and "longer than 50 characters" in str(info.value)
+
+
+def test_simple_and_careful_splitting_agree():
+    line = b'a,b,c\n"x, y",z,"q ""r"""\n"x, y", z ,"q ""r"""\n'
+    assert records(line)[1][1] == records(line)[2][1][:1] + ["z", 'q "r"']
