@@ -65,6 +65,14 @@ def _count(page):
     return page.locator(".cb-pv-number")
 
 
+def _settle(page):
+    """Wait until the page has no request in flight before the test reads the database.
+
+    With SQLite in memory the live server shares the test's connection.
+    """
+    page.wait_for_load_state("networkidle")
+
+
 def _pick_field(page, search: str):
     """With the field picker open, search by keyboard and take the first match."""
     expect(page.locator(".cb-picker")).to_be_visible()
@@ -123,6 +131,7 @@ def test_ops_builds_previews_saves_clones_reorders_and_refreshes(
     # Save: the refresh runs (inline here, queued in production) and the members are there.
     page.click("input[name=_continue]")
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    _settle(page)
     segment = Segment.objects.get(slug="enterprise-at-risk")
     assert json.loads(page.locator("#id_conditions").input_value()) == segment.conditions
     assert segment.conditions["rules"][1]["match"] == "any"
@@ -148,6 +157,7 @@ def test_ops_builds_previews_saves_clones_reorders_and_refreshes(
         copy_row.locator(".handle").drag_to(original_row.locator(".handle"))
     assert update.value.status == 200
     page.reload()
+    _settle(page)
     names = page.locator("#result_list tbody tr .sg-name").all_inner_texts()
     assert names.index("Enterprise at risk (copy)") == names.index("Enterprise at risk") - 1
     slugs = list(Segment.objects.order_by("order").values_list("slug", flat=True))
@@ -158,6 +168,7 @@ def test_ops_builds_previews_saves_clones_reorders_and_refreshes(
     original_row = _row(page, "Enterprise at risk")
     original_row.locator(".sg-refresh-btn").click()
     expect(original_row.locator(".sg-badge")).to_have_text("Queued")
+    _settle(page)
     assert task_runner.run_pending() == 1
     expect(original_row.locator(".sg-badge")).to_have_text("OK", timeout=8000)
     expect(_row(page, "Big spenders (MRR > 20k)").locator(".sg-flag")).to_have_text("Expectations contradicted")
@@ -183,6 +194,7 @@ def test_validation_errors_show_beside_the_rule_and_nothing_is_saved(browser_pag
     expect(page.locator(".errornote")).to_be_visible()
     # The server's error comes back at the same rule after the reload.
     expect(page.locator(".cb-rule").first.locator(".cb-error")).to_contain_text("params.days")
+    _settle(page)
     assert not Segment.objects.exists()
 
 
