@@ -622,7 +622,7 @@
             "aria-label": p.name, onchange: () => set(p.name, select.value || undefined) });
           select.append(option("", p.optional ? "any " + p.name : "choose " + p.name, params[p.name] === undefined));
           p.choices.forEach((c) => select.append(option(c.value, c.label, c.value === params[p.name])));
-          return el("span", { class: "cb-param" }, [p.name === "role" ? "users" : "", select]);
+          return el("span", { class: "cb-param" }, [p.name, select]);
         }
         const input = el("input", { type: "text", class: "cb-text cb-feature", "data-part": part, "data-focus": focus,
           placeholder: p.optional ? "any " + p.name : p.name, "aria-label": p.name,
