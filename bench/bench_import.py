@@ -156,13 +156,16 @@ def worker_reset(*tables: str) -> None:
         customer_data_delete(batch_size=20_000)
 
 
-def _typed_accounts(path: str):
+def _csm_ids() -> dict[str, int]:
+    from django.contrib.auth import get_user_model
+
+    return dict(get_user_model().objects.values_list("username", "pk"))
+
+
+def _typed_accounts(path: str, csm: dict[str, int]):
     """The accounts file as Account keyword arguments (what a hand-written loader would do)."""
     from decimal import Decimal
 
-    from django.contrib.auth import get_user_model
-
-    csm = dict(get_user_model().objects.values_list("username", "pk"))
     booleans = {"true": True, "false": False, "": None}
     with open(path, newline="", encoding="utf-8") as source:
         for row in csv.DictReader(source):
@@ -187,7 +190,7 @@ def worker_floor_bulk_create(path: str) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     with transaction.atomic():
         batch = []
-        for values in _typed_accounts(path):
+        for values in _typed_accounts(path, _csm_ids()):
             batch.append(Account(**values))
             if len(batch) == 5000:
                 Account.objects.bulk_create(batch)
@@ -207,8 +210,9 @@ def worker_floor_copy(path: str) -> None:
     columns = ", ".join(f.column for f in fields)
     started, cpu = time.perf_counter(), time.process_time()
     statement = f"COPY accounts_account ({columns}) FROM STDIN"
+    rows = _typed_accounts(path, _csm_ids())  # no query may run on the connection during COPY
     with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for values in _typed_accounts(path):
+        for values in rows:
             values["custom"] = Jsonb(values["custom"])
             copy.write_row([values[f.attname] for f in fields])
     print(f"seconds {time.perf_counter() - started:.3f} cpu {time.process_time() - cpu:.3f}")
