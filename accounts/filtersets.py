@@ -25,6 +25,7 @@ from accounts.models import (
     CustomAttributeDefinition,
     LifecycleStage,
     Plan,
+    Subscription,
     SubscriptionStatus,
     Team,
 )
@@ -167,7 +168,7 @@ class SubscriptionFilterSet(AccountFiltersBase):
     )
 
     class Meta:
-        model = Account.subscriptions.rel.related_model
+        model = Subscription
         fields = ["q", "plan", "status", "billing_period"]
 
     def filter_search(self, queryset, name, value):

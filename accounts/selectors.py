@@ -82,8 +82,26 @@ def sort_parse(value: str | None, sorts: Mapping[str, Sort], *, default: str) ->
     return key, descending
 
 
-def _order(expression: Expression | F, descending: bool):
+def _order(expression: Expression | F, descending: bool, *, nullable: bool = True):
+    """Order by `expression`, missing values last both ways.
+
+    NULLS LAST is only written for a nullable sort key: on a NOT NULL column
+    it would stop the database from reading the index in order.
+    """
+    if not nullable:
+        return expression.desc() if descending else expression.asc()
     return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+
+
+def _nullable(model, path: str) -> bool:
+    """Whether the value at `path` (a__b__c) can be NULL: a nullable column or a nullable relation on the way."""
+    for name in path.split("__"):
+        field = model._meta.get_field(name)
+        if field.null:
+            return True
+        if field.is_relation:
+            model = field.related_model
+    return False
 
 
 @dataclass(frozen=True)
@@ -116,10 +134,13 @@ def list_page(
     """
     order_expr = annotations.for_sort(sort)
     ids = queryset.order_by()
+    nullable = True
     if order_expr is not None and not sort.field:
         ids = ids.alias(sort_value=order_expr)
         order_expr = F("sort_value")
-    ordering = [_order(order_expr, descending)] if order_expr is not None else []
+    elif sort.field:
+        nullable = _nullable(queryset.model, sort.field)
+    ordering = [_order(order_expr, descending, nullable=nullable)] if order_expr is not None else []
     ids = ids.order_by(*ordering, "-pk" if descending else "pk").values_list("pk", flat=True)
     page = Paginator(ids, per_page).get_page(page_number)
     page_ids = list(page.object_list)
