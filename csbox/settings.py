@@ -32,7 +32,7 @@ if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     # A fixed development key: only ever used with DEBUG on or under tests.
-    SECRET_KEY = "csbox-dev-only-insecure-key"
+    SECRET_KEY = "csbox-dev-only-insecure-key"  # noqa: S105 - never used with DEBUG off outside tests
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [

@@ -1,3 +1,1 @@
-from django.contrib import admin
-
-# Register your models here.
+"""Admin for playbooks (alerts, milestones, journeys): none of its models exist yet."""

@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+"""Playbooks: alert rules, milestones and journeys that target segments (not built yet)."""

@@ -7,10 +7,10 @@ admin's actions and views only call them.
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
-from django.db.models import Max
 from simple_history.utils import bulk_update_with_history
 
 from segments.models import Segment
+from segments.selectors import segment_next_order
 from segments.services import segment_refresh_enqueue
 
 SLUG_MAX = Segment._meta.get_field("slug").max_length
@@ -43,7 +43,7 @@ def segment_clone(*, segment: Segment, user) -> Segment:
         kind=segment.kind,
         description=segment.description,
         visible=segment.visible,
-        order=(Segment.objects.aggregate(m=Max("order"))["m"] or 0) + 1,
+        order=segment_next_order(),
         conditions=segment.conditions,
         expect_members=list(segment.expect_members),
         expect_non_members=list(segment.expect_non_members),

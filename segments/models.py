@@ -100,6 +100,9 @@ class AccountMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["segment", "account"], name="account_membership_unique")]
         indexes = [models.Index(fields=["account", "segment"], name="account_membership_acct_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.segment_id}"
+
 
 class UserMembership(models.Model):
     """An end user who is currently in a user segment (since `since`)."""
@@ -111,6 +114,9 @@ class UserMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["segment", "user"], name="user_membership_unique")]
         indexes = [models.Index(fields=["user", "segment"], name="user_membership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.segment_id}"
 
 
 class ChangeKind(models.TextChoices):
@@ -142,6 +148,9 @@ class MembershipChange(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account_id or self.user_id} {self.change} {self.segment_id} at {self.at:%Y-%m-%d}"
+
 
 class SegmentSnapshot(models.Model):
     """The segment's size and value on one day, for trends."""
@@ -155,6 +164,9 @@ class SegmentSnapshot(models.Model):
     class Meta:
         ordering = ["segment", "date"]
         constraints = [models.UniqueConstraint(fields=["segment", "date"], name="snapshot_segment_date_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} on {self.date}: {self.members}"
 
 
 class PipelineRun(models.Model):
@@ -175,3 +187,6 @@ class PipelineRun(models.Model):
     class Meta:
         ordering = ["-as_of_date"]
         constraints = [models.UniqueConstraint(fields=["pipeline", "as_of_date"], name="pipeline_run_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline} {self.as_of_date} ({self.status})"

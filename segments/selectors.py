@@ -134,3 +134,8 @@ def segments_dump() -> list[dict]:
     from segments.definitions import definition_dump
 
     return [definition_dump(segment) for segment in Segment.objects.order_by("order", "slug")]
+
+
+def segment_next_order() -> int:
+    """Return the `order` that puts a new segment after every existing one."""
+    return (Segment.objects.aggregate(m=models.Max("order"))["m"] or 0) + 1

@@ -12,14 +12,14 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from segments.conditions import ValidationContext, matching_queryset, validate
 from segments.definitions import Definition, definitions_check
 from segments.models import AccountMembership, RefreshStatus, Segment, SegmentSnapshot, UserMembership
-from segments.selectors import membership_spec, segments_in_refresh_order
+from segments.selectors import membership_spec, segment_next_order, segments_in_refresh_order
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def segments_load(*, data) -> LoadResult:
         raise DefinitionsError(errors)
     created, updated = [], []
     with transaction.atomic():
-        next_order = (Segment.objects.aggregate(m=models.Max("order"))["m"] or 0) + 1
+        next_order = segment_next_order()
         for definition in definitions:
             order = definition.order
             if order is None:

@@ -6,7 +6,16 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from accounts.models import Account, CustomAttributeDefinition, EndUser, Event, Subscription, SupportTicket, Team, Touchpoint
+from accounts.models import (
+    Account,
+    CustomAttributeDefinition,
+    EndUser,
+    Event,
+    Subscription,
+    SupportTicket,
+    Team,
+    Touchpoint,
+)
 from accounts.services import staff_set_role
 
 

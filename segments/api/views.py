@@ -12,7 +12,7 @@ from segments.api.serializers import PreviewRequestSerializer, SegmentSerializer
 from segments.conditions import ValidationContext, custom_definitions, validate
 from segments.models import Segment
 from segments.registry import registry
-from segments.selectors import segment_members, segment_preview
+from segments.selectors import segment_members, segment_next_order, segment_preview
 from segments.services import segment_refresh_enqueue
 
 
@@ -23,7 +23,10 @@ class SegmentViewSet(viewsets.ModelViewSet):
     lookup_field = "slug"
 
     def perform_create(self, serializer):
-        segment = serializer.save(created_by=self.request.user)
+        order = serializer.validated_data.get("order")
+        if "order" not in self.request.data:
+            order = segment_next_order()  # after the last, as the loader does
+        segment = serializer.save(created_by=self.request.user, order=order)
         segment_refresh_enqueue(segment=segment)
 
     def perform_update(self, serializer):
