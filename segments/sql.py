@@ -35,6 +35,9 @@ class Num(Expression):
         super().__init__()
         self.value = value
 
+    def get_group_by_cols(self):
+        return []  # a constant, like Value: never a GROUP BY column
+
     def as_sql(self, compiler, connection):
         return "%s", [self.value]
 
@@ -56,6 +59,9 @@ class Flt(Expression):
     def __init__(self, value: float):
         super().__init__()
         self.value = value
+
+    def get_group_by_cols(self):
+        return []
 
     def as_sql(self, compiler, connection):
         return "%s", [self.value]
