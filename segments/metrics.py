@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from accounts.models import LOGIN_EVENT, EndUser, Event, SupportTicket, Touchpoint
-from segments.operands import BoundDaysSince, ExprOperand, GroupedOperand
+from segments.operands import BoundDaysSince, CountOperand, ExprOperand, GroupedOperand
 from segments.sql import clamp_days
 
 
@@ -67,8 +67,9 @@ def percentage(numerator, denominator) -> ExpressionWrapper:
     return ExpressionWrapper(hundred_times / Cast(NullIf(denominator, Value(0)), FloatField()), FloatField())
 
 
-def count_operand(expr) -> ExprOperand:
-    return ExprOperand(expr, nullable=False, scale=0, list_element="numeric")
+def count_operand(rows: QuerySet, group: str = "account", *, quantity: bool = False) -> CountOperand:
+    """The number of `rows` (or the sum of their quantities) per owner."""
+    return CountOperand(_quantity(rows, group) if quantity else _count(rows, group), rows)
 
 
 def pct_operand(expr) -> ExprOperand:
@@ -78,16 +79,14 @@ def pct_operand(expr) -> ExprOperand:
 # Account metrics ------------------------------------------------------------
 
 
-def account_users(*, as_of, role=None, active_days=None, inactive_days=None):
-    """End users of the account (by role), optionally only (in)active in a window."""
+def account_users(*, as_of, role=None, active_days=None) -> QuerySet:
+    """End users of the account (by role) existing at as_of, optionally only the active in a window."""
     users = EndUser.objects.filter(existing_users(as_of), account=OuterRef("pk"))
     if role:
         users = users.filter(role=role)
     if active_days is not None:
         users = users.filter(Exists(Event.objects.filter(window(as_of, active_days), user=OuterRef("pk"))))
-    if inactive_days is not None:
-        users = users.filter(~Exists(Event.objects.filter(window(as_of, inactive_days), user=OuterRef("pk"))))
-    return _count(users)
+    return users
 
 
 def users_operand(ctx, params):
@@ -109,7 +108,7 @@ def inactive_users_pct_operand(ctx, params):
 
 
 def license_utilization_pct_operand(ctx, params):
-    active = account_users(as_of=ctx.as_of, active_days=params["days"])
+    active = _count(account_users(as_of=ctx.as_of, active_days=params["days"]))
     return pct_operand(percentage(active, F("licenses")))
 
 
@@ -125,7 +124,7 @@ def _usage_events(owner: str, feature: str | None):
 def logins_operand_for(owner: str):
     def logins_operand(ctx, params):
         events = _events(owner).filter(window(ctx.as_of, params["days"]), name=LOGIN_EVENT)
-        return count_operand(_quantity(events, owner))
+        return count_operand(events, owner, quantity=True)
 
     return logins_operand
 
@@ -133,7 +132,7 @@ def logins_operand_for(owner: str):
 def usage_operand_for(owner: str):
     def usage_operand(ctx, params):
         events = _usage_events(owner, params.get("feature")).filter(window(ctx.as_of, params["days"]))
-        return count_operand(_quantity(events, owner))
+        return count_operand(events, owner, quantity=True)
 
     return usage_operand
 
@@ -169,7 +168,7 @@ def touchpoints_operand(ctx, params):
     touchpoints = Touchpoint.objects.filter(window(ctx.as_of, params["days"]), account=OuterRef("pk"))
     if params.get("kind"):
         touchpoints = touchpoints.filter(kind=params["kind"])
-    return count_operand(_count(touchpoints))
+    return count_operand(touchpoints)
 
 
 def days_since_touchpoint_operand(ctx, params):
@@ -186,9 +185,9 @@ def open_tickets_operand(ctx, params):
     as_of = ctx.as_of
     still_open = Q(closed_at__gt=as_of) | Q(closed_at__isnull=True, status="open")
     tickets = SupportTicket.objects.filter(still_open, account=OuterRef("pk"), opened_at__lte=as_of)
-    return count_operand(_count(tickets))
+    return count_operand(tickets)
 
 
 def tickets_operand(ctx, params):
     tickets = SupportTicket.objects.filter(window(ctx.as_of, params["days"], "opened_at"), account=OuterRef("pk"))
-    return count_operand(_count(tickets))
+    return count_operand(tickets)

@@ -116,6 +116,34 @@ class ExprOperand(Operand):
         return self.is_set() & Q(*tests)
 
 
+class CountOperand(ExprOperand):
+    """A count of rows, or a sum of their (positive) quantities: never missing.
+
+    "At least 1" is "some row exists" and "0" is "no row": those (the most
+    common thresholds: `gt 0`, `gte 1`, `eq 0`, `lt 1`) become an EXISTS that
+    stops at the first row instead of aggregating them all.
+    """
+
+    def __init__(self, expr, rows: QuerySet):
+        super().__init__(expr, nullable=False, scale=0, list_element="numeric")
+        self.rows = rows
+
+    def at_least(self, bound: Decimal) -> Q:
+        if bound <= 0:
+            return MATCH_ALL
+        return Q(Exists(self.rows)) if bound == 1 else super().at_least(bound)
+
+    def at_most(self, bound: Decimal) -> Q:
+        if bound < 0:
+            return MATCH_NONE
+        return ~Q(Exists(self.rows)) if bound == 0 else super().at_most(bound)
+
+    def equals(self, bound: Decimal) -> Q:
+        if bound < 0:
+            return MATCH_NONE
+        return ~Q(Exists(self.rows)) if bound == 0 else super().equals(bound)
+
+
 class RankOperand(Operand):
     """`mrr_rank`: 1 + the number of accounts with a higher MRR (SQL RANK()).
 
