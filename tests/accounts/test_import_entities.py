@@ -285,3 +285,21 @@ def test_an_empty_role_on_update_is_the_least_privilege(run_import):
     StaffFactory(username="ann", role="ops")
     run_import("staff", "username,role\nann,\n")
     assert User.objects.get(username="ann").profile.role == "viewer"
+
+
+def test_updates_of_different_columns_in_one_file(run_import):
+    CustomAttributeFactory(key="nps", type="number")
+    for n in range(1, 5):
+        AccountFactory(external_id=f"A-{n}", name=f"Old {n}", mrr=Decimal("1"), custom={"nps": n})
+    outcome = run_import(
+        "accounts",
+        "external_id,name,mrr,custom.nps\nA-1,New 1,1,1\nA-2,Old 2,2.5,2\nA-3,New 3,3,30\nA-4,Old 4,1.00,4\n",
+    )
+    assert "0 created, 3 updated, 1 unchanged" in outcome.out, outcome.err
+    got = {a.external_id: (a.name, a.mrr, a.custom) for a in Account.objects.all()}
+    assert got == {
+        "A-1": ("New 1", Decimal("1.00"), {"nps": 1}),
+        "A-2": ("Old 2", Decimal("2.50"), {"nps": 2}),
+        "A-3": ("New 3", Decimal("3.00"), {"nps": 30}),
+        "A-4": ("Old 4", Decimal("1.00"), {"nps": 4}),
+    }
