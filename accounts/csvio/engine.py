@@ -1,16 +1,18 @@
 """The import engine: read a CSV stream in batches, validate, upsert, all or nothing.
 
-For each batch of rows (BATCH_ROWS) the engine
-1. types every cell (accounts.csvio.cells), remembering each key seen so that
-   a key given twice in one file is an error;
-2. resolves the references of the whole batch at once (references.py);
-3. fetches the existing rows of the batch's keys in one query per ~900 keys;
+For each batch of records (BATCH_ROWS) the engine
+1. fetches the stored rows of the batch's keys (one query per ~900 keys) and
+   sets aside the rows whose text is the export's text of the stored row:
+   unchanged, nothing to type (unchanged.py);
+2. types every cell of the others (accounts.csvio.cells), remembering each key
+   seen so that a key given twice in one file is an error;
+3. resolves the references of the whole batch at once (references.py);
 4. sorts the rows into new, changed (only the columns in the file) and
    unchanged, checking the cross-field rules of the entity's handler;
-5. writes the batch with bulk_create / bulk_update, unless this is a dry run
-   or an error has been seen (the caller then rolls the transaction back).
-No row is validated twice and no query is made per row, except for staff
-(handlers.StaffHandler, small files). Only one batch is held in memory.
+5. writes the batch (writes.py: executemany, COPY on PostgreSQL) unless this
+   is a dry run or an error has been seen (the caller then rolls back).
+No query is made per row, except for staff (handlers.StaffHandler, small
+files). Only one batch is held in memory.
 """
 
 import time
