@@ -199,7 +199,7 @@ class HealthBreakdown:
 
 
 def health_breakdown(*, account: Account, as_of: dt.datetime | dt.date | None = None) -> HealthBreakdown:
-    """The Account 360 breakdown of the latest row dated on or before the day (two queries)."""
+    """The Account 360 breakdown of the latest row dated on or before the day (two or three queries)."""
     row = _latest_rows(day=_day(as_of), account=account).select_related("config").first()
     if row is None:
         return HealthBreakdown(date=None, score=None, label="", config=None)
