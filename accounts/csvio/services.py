@@ -1,6 +1,8 @@
 """CSV import and export: the functions the admin, the commands and the resources call."""
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO, TextIO
 
 from django.db import DatabaseError, transaction
@@ -23,7 +25,7 @@ def csv_import(
     """
     fmt = format_get(entity)
     try:
-        with import_session():
+        with import_session(), _collector_quiet():
             result = _run(fmt, stream, dry_run, progress)
     except DatabaseError as exc:
         # Only a change made meanwhile by someone else gets here (e.g. the same
@@ -33,6 +35,26 @@ def csv_import(
     if not result.ok:
         result.created = result.updated = result.unchanged = 0
     return result
+
+
+@contextmanager
+def _collector_quiet() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector off the objects that exist before the import.
+
+    Every batch makes thousands of short-lived dicts and lists; each full
+    collection then walks everything Django has loaded. Freezing those objects
+    and collecting the young generation less often saves about a third of the
+    CPU of an events import (measured: perf-csvio.md). Rows form no cycles,
+    so nothing piles up meanwhile; both settings are restored afterwards.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _run(fmt, stream: BinaryIO, dry_run: bool, progress: Progress | None) -> ImportResult:
