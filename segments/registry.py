@@ -417,15 +417,18 @@ def _kind(params) -> str:
     return f"{sentence_label(str(dict(TOUCHPOINT_CHOICES).get(kind, kind)))} " if kind else ""
 
 
-def _declare():
-    """Fill the registry with the spec's fields (one entry each)."""
-    A, CA, TEAM, SUB, ENG, SEG, USER = GROUPS
-    days, role, kind, feature = Param("days"), Param("role", True), Param("kind", True), Param("feature", True)
+A, CA, TEAM, SUB, ENG, SEG, USER = GROUPS
+DAYS, ROLE, KIND, FEATURE = Param("days"), Param("role", True), Param("kind", True), Param("feature", True)
 
-    def reg(key, label, group, type_, operand, kind_="account", **extra):
-        return registry.register(Field(key=key, label=label, group=group, type=type_, operand=operand, **extra),
-                                 kind=kind_)
 
+def reg(key, label, group, type_, operand, kind_="account", **extra) -> Field:
+    """Register one field (the one-line entry of a new field)."""
+    return registry.register(Field(key=key, label=label, group=group, type=type_, operand=operand, **extra),
+                             kind=kind_)
+
+
+def _declare_account_fields():
+    """The fields stored on the account (and health, provided by the health app)."""
     for key, label in (("name", "Name"), ("external_id", "External ID"), ("domain", "Domain"),
                        ("industry", "Industry"), ("region", "Region")):
         reg(key, label, A, "text", column(key, type_="text"))
@@ -452,6 +455,8 @@ def _declare():
     reg("mrr_rank", "MRR rank", A, "integer", lambda ctx, params: RankOperand(Account),
         help="1 = highest MRR; ties share a rank.")
 
+
+def _declare_team_and_subscription_fields():
     reg("csm", "CSM", TEAM, "user", _csm, help="The account's customer success manager.")
     reg("team", "Team", TEAM, "text", _team, help="The CSM's team.")
 
@@ -465,6 +470,10 @@ def _declare():
         reg(f"subscription.{key}", f"Subscription {label}", SUB, type_, _subscription(key, type_),
             choices=tuple(choices), phrase=lambda p, label=label: f"a subscription's {label}")
 
+
+def _declare_engagement_fields():
+    """Engagement metrics as of as_of (segments.metrics) and segment membership."""
+    days, role, kind, feature = DAYS, ROLE, KIND, FEATURE
     reg("users", "Users", ENG, "integer", metrics.users_operand, params=(role,),
         phrase=lambda p: "users" + _role(p))
     reg("active_users", "Active users", ENG, "integer", metrics.active_users_operand, params=(days, role),
@@ -495,6 +504,10 @@ def _declare():
     reg("segment", "Segment", SEG, "choice", _membership("account"), operators=("in", "not_in"),
         segment_kind="account")
 
+
+def _declare_user_fields():
+    """User segments: the user's own fields and metrics (account.<key> is derived)."""
+    days, feature = DAYS, FEATURE
     reg("email", "Email", USER, "text", column("email", type_="text"), kind_="user")
     reg("name", "Name", USER, "text", column("name", type_="text"), kind_="user")
     reg("role", "Role", USER, "choice", column("role", type_="choice"), kind_="user", choices=ROLE_CHOICES)
@@ -509,4 +522,7 @@ def _declare():
         segment_kind="user")
 
 
-_declare()
+_declare_account_fields()
+_declare_team_and_subscription_fields()
+_declare_engagement_fields()
+_declare_user_fields()
