@@ -19,9 +19,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Avg,
+    BooleanField,
     Case,
     Count,
+    Exists,
     Expression,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -35,7 +38,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, CumeDist, Floor
+from django.db.models.functions import Cast, CumeDist, Floor, RowNumber
 from django.utils import timezone
 
 from accounts.extensions import HEALTH_LABELS, AccountMetric, account_extensions
@@ -44,7 +47,7 @@ from accounts.selectors import last_activity_expression
 from segments.conditions import custom_definitions, render_english
 from segments.models import AccountMembership, ChangeKind, MembershipChange, Segment, SegmentKind, SegmentSnapshot
 from segments.registry import registry
-from segments.selectors import membership_spec, segment_members
+from segments.selectors import membership_spec
 from segments.selectors_audit import FieldCompleteness, conditions_completeness
 from segments.usage import segment_usage
 
@@ -90,10 +93,24 @@ def account_segment_tabs() -> list[Segment]:
     )
 
 
+# From this many members on, membership is tested row by row (EXISTS on the
+# unique (segment, account) index) rather than as a list of ids (IN): SQLite
+# can then read the rows in the order of the page's index and stop at the
+# page, instead of sorting every member (measured in bench/bench_views.py).
+EXISTS_MIN_MEMBERS = 20_000
+
+
 def members_scope(*, queryset: QuerySet, segment: Segment, account_path: str = "pk") -> QuerySet:
     """Restrict `queryset` (accounts, or rows of accounts via `account_path`) to the segment's members."""
-    member_ids = AccountMembership.objects.filter(segment_id=segment.pk).values("account_id")
-    return queryset.filter(**{f"{account_path}__in": member_ids})
+    memberships = AccountMembership.objects.filter(segment_id=segment.pk)
+    if segment.member_count >= EXISTS_MIN_MEMBERS:
+        return queryset.filter(Exists(memberships.filter(account_id=OuterRef(account_path))))
+    return queryset.filter(**{f"{account_path}__in": memberships.values("account_id")})
+
+
+def account_members(*, segment: Segment) -> QuerySet:
+    """The accounts of an account segment (see members_scope)."""
+    return members_scope(queryset=Account.objects.all(), segment=segment)
 
 
 def account_segments(*, account: Account) -> list[AccountMembership]:
@@ -149,28 +166,32 @@ class SegmentSummary:
         return None if self.total_mrr is None else self.total_mrr * 12
 
 
-# Up to this many members the average health is computed live; above, it is
-# the one the health step stored in the latest snapshot (after its scoring).
-LIVE_HEALTH_MEMBERS = 5000
+# Up to this many members the total MRR and the average health are computed
+# live; above, they are those of the latest snapshot (written at the refresh,
+# the average by the health step after scoring), which describe the same
+# membership: members only change at a refresh.
+LIVE_SUMMARY_MEMBERS = 5000
 
 
 def segment_summary(*, segment: Segment, as_of: dt.datetime) -> SegmentSummary:
-    """Current members, total MRR and average health of an account segment (one or two queries)."""
-    members = segment_members(segment=segment)
+    """Members (as of the last refresh), total MRR and average health of a segment: one query."""
     if segment.kind != SegmentKind.ACCOUNT:
-        return SegmentSummary(members=members.count(), total_mrr=None, avg_health=None)
+        return SegmentSummary(members=segment.member_count, total_mrr=None, avg_health=None)
     score = health_metric("health_score")
-    aggregates: dict[str, Any] = {"n": Count("pk"), "mrr": Sum("mrr")}
-    live_health = score is not None and segment.member_count <= LIVE_HEALTH_MEMBERS
-    if live_health:
+    if segment.member_count > LIVE_SUMMARY_MEMBERS:
+        latest = SegmentSnapshot.objects.filter(segment=segment).order_by("-date").first()
+        health = latest.avg_health if latest is not None and score is not None else None
+        return SegmentSummary(members=segment.member_count, total_mrr=latest.total_mrr if latest else None,
+                              avg_health=None if health is None else float(health))
+    members = Account.objects.filter(
+        pk__in=AccountMembership.objects.filter(segment_id=segment.pk).values("account_id"))
+    aggregates: dict[str, Any] = {"mrr": Sum("mrr")}
+    if score is not None:
         members = members.annotate(health_value=score.annotation(as_of=as_of))
         aggregates["health"] = Avg("health_value")
     totals = members.aggregate(**aggregates)
     health = totals.get("health")
-    if score is not None and not live_health:
-        latest = SegmentSnapshot.objects.filter(segment=segment).order_by("-date").first()
-        health = latest.avg_health if latest else None
-    return SegmentSummary(members=totals["n"], total_mrr=totals["mrr"],
+    return SegmentSummary(members=segment.member_count, total_mrr=totals["mrr"],
                           avg_health=None if health is None else float(health))
 
 
@@ -190,12 +211,17 @@ def segment_recent_changes(*, segment: Segment, limit: int = 15) -> list[Members
 
 
 def segment_biggest_accounts(*, segment: Segment, as_of: dt.datetime, limit: int = 10) -> list[Account]:
-    """The members with the highest MRR, with their last activity and health."""
-    members = segment_members(segment=segment).select_related("csm")
-    members = members.annotate(last_activity=last_activity_expression(as_of=as_of))
+    """The members with the highest MRR, with their last activity and health.
+
+    Two steps, as the lists: the ids by MRR, then the annotations for those rows only.
+    """
+    ids = biggest_member_ids(segment=segment, limit=limit)
+    rows = Account.objects.filter(pk__in=ids).select_related("csm")
+    rows = rows.annotate(last_activity=last_activity_expression(as_of=as_of))
     for metric in health_metrics():
-        members = members.annotate(**{metric.key: metric.annotation(as_of=as_of)})
-    return list(members.order_by(F("mrr").desc(nulls_last=True), "pk")[:limit])
+        rows = rows.annotate(**{metric.key: metric.annotation(as_of=as_of)})
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 # Outliers ---------------------------------------------------------------------------------
@@ -300,10 +326,29 @@ def _backward(metric: OutlierMetric, value: float) -> float:
     return math.expm1(value) if metric.log else value
 
 
+def _biggest_members(*, segment: Segment) -> QuerySet:
+    """The segment's members, biggest MRR first.
+
+    Membership as EXISTS whatever the size: the database walks the MRR index
+    from the top and stops at the LIMIT, instead of sorting every member.
+    """
+    memberships = AccountMembership.objects.filter(segment_id=segment.pk, account_id=OuterRef("pk"))
+    return Account.objects.filter(Exists(memberships)).order_by(F("mrr").desc(nulls_last=True), "-pk")
+
+
+def biggest_member_ids(*, segment: Segment, limit: int = 10) -> list[int]:
+    """The ids of the segment's `limit` biggest members by MRR (one query)."""
+    return list(_biggest_members(segment=segment).values_list("pk", flat=True)[:limit])
+
+
 def outlier_population(*, segment: Segment) -> QuerySet:
-    """The members outliers are looked for among: all, or the OUTLIER_POPULATION biggest by MRR."""
-    biggest = segment_members(segment=segment).order_by(F("mrr").desc(nulls_last=True), "pk")
-    return Account.objects.filter(pk__in=biggest.values("pk")[:OUTLIER_POPULATION])
+    """The members outliers are looked for among: the OUTLIER_POPULATION biggest by MRR (all in most segments).
+
+    A subquery, not a list of ids: a thousand parameters would be compiled
+    into each of the outlier queries.
+    """
+    ids = _biggest_members(segment=segment).values("pk")[:OUTLIER_POPULATION]
+    return Account.objects.filter(pk__in=ids)
 
 
 def segment_outliers(*, segment: Segment, as_of: dt.datetime, limit: int = 8) -> list[OutlierReport]:
@@ -322,37 +367,48 @@ def segment_outliers(*, segment: Segment, as_of: dt.datetime, limit: int = 8) ->
 
 
 def _metric_outliers(*, members: QuerySet, metric: OutlierMetric, limit: int) -> OutlierReport:
+    """Two queries: the quartiles (and how many have no value), then the outliers of each side with their count."""
     valued = members.annotate(metric_value=metric.expression)
-    known = valued.filter(metric_value__isnull=False)
-    ranked = known.annotate(rank_share=Window(CumeDist(), order_by=F("metric_value").asc()))
+    missing = ExpressionWrapper(Q(metric_value__isnull=True), output_field=BooleanField())
+    # Ranked apart from the members without a value, whose NULLs the aggregates skip.
+    ranked = valued.annotate(rank_share=Window(CumeDist(), partition_by=[missing], order_by=F("metric_value").asc()))
     stats = ranked.aggregate(
-        n=Count("pk"),
+        n=Count("pk", filter=Q(metric_value__isnull=False)),
+        missing=Count("pk", filter=Q(metric_value__isnull=True)),
         q1=Min("metric_value", filter=Q(rank_share__gte=0.25)),
         median=Min("metric_value", filter=Q(rank_share__gte=0.5)),
         q3=Min("metric_value", filter=Q(rank_share__gte=0.75)),
     )
-    if (stats["n"] or 0) < OUTLIER_MIN_MEMBERS:
-        missing = valued.filter(metric_value__isnull=True).count()
-        return OutlierReport(metric=metric, members=(stats["n"] or 0) + missing, missing=missing)
+    report = OutlierReport(metric=metric, members=stats["n"] + stats["missing"], missing=stats["missing"])
+    if stats["n"] < OUTLIER_MIN_MEMBERS:
+        return report
     q1, median, q3 = (float(stats[k]) for k in ("q1", "median", "q3"))
     f1, f3 = _forward(metric, q1), _forward(metric, q3)
     spread = max(f3 - f1, _forward(metric, metric.min_spread) if metric.log else metric.min_spread)
     low, high = _backward(metric, f1 - TUKEY_K * spread), _backward(metric, f3 + TUKEY_K * spread)
-    counts = valued.aggregate(
-        total=Count("pk"),
-        missing=Count("pk", filter=Q(metric_value__isnull=True)),
-        below=Count("pk", filter=Q(metric_value__lt=low)),
-        above=Count("pk", filter=Q(metric_value__gt=high)),
+    report.q1, report.median, report.q3, report.low, report.high = q1, median, q3, low, high
+    side = Case(When(metric_value__lt=low, then=Value(-1)), default=Value(1), output_field=IntegerField())
+    beyond = (
+        valued.filter(Q(metric_value__lt=low) | Q(metric_value__gt=high))
+        .annotate(side=side)
+        .annotate(
+            side_count=Window(Count("*"), partition_by=[F("side")]),
+            # Most extreme first on each side: lowest below, highest above.
+            position=Window(RowNumber(), partition_by=[F("side")],
+                            order_by=[(F("side") * F("metric_value")).desc(), F("pk").asc()]),
+        )
+        .filter(position__lte=limit)
+        .select_related("csm")
+        .order_by("side", "position")
     )
-    rows = known.select_related("csm")
-    return OutlierReport(
-        metric=metric, members=counts["total"], missing=counts["missing"],
-        q1=q1, median=median, q3=q3, low=low, high=high,
-        below=list(rows.filter(metric_value__lt=low).order_by("metric_value", "pk")[:limit]) if counts["below"] else [],
-        above=list(rows.filter(metric_value__gt=high).order_by("-metric_value", "pk")[:limit])
-        if counts["above"] else [],
-        below_count=counts["below"], above_count=counts["above"],
-    )
+    for account in beyond:
+        if account.side < 0:
+            report.below.append(account)
+            report.below_count = account.side_count
+        else:
+            report.above.append(account)
+            report.above_count = account.side_count
+    return report
 
 
 # Rules -------------------------------------------------------------------------------------

@@ -265,9 +265,10 @@ def test_outliers_of_a_big_segment_are_looked_for_among_its_biggest_members(monk
     assert report.members == 10 and report.above == []  # the smallest member is out of the population
 
 
-def test_a_big_segment_reads_its_average_health_from_the_latest_snapshot(w, monkeypatch):
-    monkeypatch.setattr(insights, "LIVE_HEALTH_MEMBERS", 1)
-    SegmentSnapshot.objects.filter(segment=w["segments"]["emea"]).update(avg_health=Decimal("42.5"))
+def test_a_big_segment_reads_its_mrr_and_average_health_from_the_latest_snapshot(w, monkeypatch):
+    monkeypatch.setattr(insights, "LIVE_SUMMARY_MEMBERS", 1)
+    SegmentSnapshot.objects.filter(segment=w["segments"]["emea"]).update(avg_health=Decimal("42.5"),
+                                                                         total_mrr=Decimal("7"))
     with FakeHealth():
         summary = insights.segment_summary(segment=w["segments"]["emea"], as_of=timezone.now())
-    assert summary.avg_health == 42.5 and summary.members == 3
+    assert (summary.members, summary.total_mrr, summary.avg_health) == (3, Decimal("7"), 42.5)
