@@ -27,6 +27,15 @@ class HealthAppConfig(AppConfig):
         if health_demo_configure not in DEMO_EXTENSIONS:
             demo_extension_register(health_demo_configure)
         _register_health_fields()
+        _register_segment_usage()
+
+
+def _register_segment_usage() -> None:
+    """Let the segment admin and pages show which health config uses a segment."""
+    from health.selectors import health_configs_using_segments
+    from segments.usage import usage_provider_register
+
+    usage_provider_register(health_configs_using_segments)
 
 
 def _register_health_fields() -> None:

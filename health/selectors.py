@@ -307,3 +307,9 @@ def health_account_panel(*, account: Account, as_of: dt.datetime | None = None, 
         "health_trends": [health_trend(account=account, days=days, as_of=as_of) for days in TREND_DAYS],
         "health_points": health_sparkline_points(account=account, days=30, as_of=as_of),
     }
+
+
+def health_configs_using_segments(segment_ids) -> dict[int, list[str]]:
+    """For each segment id, the health config that scores it (one query; a segments.usage provider)."""
+    rows = HealthConfig.objects.filter(segment_id__in=list(segment_ids)).values_list("segment_id", "name")
+    return {segment_id: [f"Health config: {name}"] for segment_id, name in rows}
