@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -562,6 +563,40 @@ def segment_is_stale(*, segment: Segment, now: dt.datetime) -> bool:
     if segment.last_viewed_at and segment.last_viewed_at > cutoff:
         return False
     return not MembershipChange.objects.filter(segment=segment, at__gt=cutoff).exists()
+
+
+# The heavy insights, cached ----------------------------------------------------------------
+
+# The insights that read every member (outliers, completeness, overlap) are
+# kept for a quarter of an hour per segment refresh: members only change at a
+# refresh, and activity or data changes within minutes do not change the
+# verdicts a person acts on. The cache is Django's (per process by default).
+INSIGHTS_TTL = 15 * 60
+
+
+@dataclass(frozen=True)
+class HeavyInsights:
+    outliers: list[OutlierReport]
+    completeness: list[Completeness]
+    computed_fields: list[str]
+    overlaps: list[Overlap]
+    computed_at: dt.datetime
+
+
+def segment_heavy_insights(*, segment: Segment, as_of: dt.datetime) -> HeavyInsights:
+    """Outliers, completeness and overlap of a segment, from the cache when computed in the last INSIGHTS_TTL."""
+    refreshed = segment.last_refreshed_at.timestamp() if segment.last_refreshed_at else 0
+    key = f"csbox:segment-insights:{segment.pk}:{refreshed}:{segment.updated_at.timestamp()}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    completeness, computed_fields = segment_completeness(segment=segment, as_of=as_of)
+    result = HeavyInsights(
+        outliers=segment_outliers(segment=segment, as_of=as_of), completeness=completeness,
+        computed_fields=computed_fields, overlaps=segment_overlaps(segment=segment), computed_at=as_of,
+    )
+    cache.set(key, result, INSIGHTS_TTL)
+    return result
 
 
 # Migration between segments ------------------------------------------------------------------

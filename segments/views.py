@@ -350,10 +350,9 @@ def segment_detail(request: HttpRequest, slug: str) -> HttpResponse:
     segment = get_object_or_404(Segment, slug=slug)
     now = timezone.now()
     custom = custom_definitions()
-    overlaps = insights.segment_overlaps(segment=segment)
+    heavy = insights.segment_heavy_insights(segment=segment, as_of=now)
     used_by = insights.segment_used_by(segment=segment)
     trend = insights.segment_trend(segment=segment)
-    completeness, computed_fields = insights.segment_completeness(segment=segment, as_of=now)
     context = {
         "segment": segment,
         "now": now,
@@ -364,13 +363,14 @@ def segment_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "changes": insights.segment_recent_changes(segment=segment),
         "biggest": insights.segment_biggest_accounts(segment=segment, as_of=now)
         if segment.kind == SegmentKind.ACCOUNT else [],
-        "outliers": insights.segment_outliers(segment=segment, as_of=now),
+        "outliers": heavy.outliers,
         "outlier_population": insights.OUTLIER_POPULATION,
-        "completeness": completeness,
-        "computed_fields": computed_fields,
-        "overlaps": overlaps,
+        "completeness": heavy.completeness,
+        "computed_fields": heavy.computed_fields,
+        "insights_at": heavy.computed_at,
+        "overlaps": heavy.overlaps,
         "used_by": used_by,
-        "hygiene": insights.segment_hygiene(segment=segment, overlaps=overlaps, used_by=used_by, now=now),
+        "hygiene": insights.segment_hygiene(segment=segment, overlaps=heavy.overlaps, used_by=used_by, now=now),
         "has_health": insights.health_metric("health_score") is not None,
         "can_edit": request.user.is_staff and request.user.has_perm("segments.change_segment"),
         "admin_url": _admin_change_url(segment) if request.user.is_staff else "",

@@ -159,7 +159,7 @@ def test_health_metric_falls_back_to_the_registry_provider(w):
 
 
 def test_completeness_reuses_the_audit(w):
-    AccountFactory(region="")
+    AccountFactory(external_id="NO-REGION", region="")
     rows, computed = insights.segment_completeness(segment=w["segments"]["emea"], as_of=timezone.now())
     assert [(r.audit.field, r.audit.missing, r.audit.total) for r in rows] == [("region", 2, 7)]
     assert rows[0].filled_pct == round(100 - 100 * 2 / 7, 1)
@@ -272,3 +272,15 @@ def test_a_big_segment_reads_its_mrr_and_average_health_from_the_latest_snapshot
     with FakeHealth():
         summary = insights.segment_summary(segment=w["segments"]["emea"], as_of=timezone.now())
     assert (summary.members, summary.total_mrr, summary.avg_health) == (3, Decimal("7"), 42.5)
+
+
+def test_heavy_insights_are_cached_until_the_next_refresh(w):
+    segment = w["segments"]["emea"]
+    first = insights.segment_heavy_insights(segment=segment, as_of=timezone.now())
+    AccountFactory(external_id="NEW-EMEA", region="EMEA")
+    segment_refresh(segment=segment)  # the new member is in a segment's overlap only after a refresh
+    again = insights.segment_heavy_insights(segment=Segment.objects.get(pk=segment.pk), as_of=timezone.now())
+    assert [o.common for o in first.overlaps] == [2, 1]  # big, starters
+    assert again.computed_at > first.computed_at
+    same = insights.segment_heavy_insights(segment=Segment.objects.get(pk=segment.pk), as_of=timezone.now())
+    assert same.computed_at == again.computed_at
