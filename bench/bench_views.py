@@ -94,12 +94,14 @@ def _timed(client, url: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(client, url: str, runs: int, *, stock) -> tuple[float, float, int]:
+def measure(client, url: str, runs: int, *, stock, cold: bool = False) -> tuple[float, float, int]:
     """(median ms of url, median ms of the stock changelist, queries of url).
 
     The stock changelist is requested between each request of the page, so
-    that both see the same load on a shared machine.
+    that both see the same load on a shared machine. `cold`: the cache is
+    emptied before each request of the page (the segment page's insights).
     """
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -108,15 +110,19 @@ def measure(client, url: str, runs: int, *, stock) -> tuple[float, float, int]:
         _timed(client, url)
     page_ms, stock_ms = [], []
     for _ in range(runs):
+        if cold:
+            cache.clear()
         page_ms.append(_timed(client, url))
         stock_ms.append(_timed(stock_client, stock_url))
+    if cold:
+        cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)
     return statistics.median(page_ms), statistics.median(stock_ms), len(ctx.captured_queries)
 
 
-def pages() -> list[tuple[str, str]]:
-    """(label, url) of every page measured."""
+def pages() -> list[tuple]:
+    """(label, url, cold cache) of every page measured."""
     from accounts.models import Account
     from segments.models import Segment
 
@@ -140,7 +146,9 @@ def pages() -> list[tuple[str, str]]:
         ("Account 360 (biggest account)", f"/accounts/{big_account}/"),
         ("Segments list", "/segments/"),
         (f"Segment page {mid.slug} ({mid.member_count} members)", f"/segments/{mid.slug}/"),
+        (f"Segment page {mid.slug}, insights not cached", f"/segments/{mid.slug}/", True),
         (f"Segment page {tab.slug} ({tab.member_count} members)", f"/segments/{tab.slug}/"),
+        (f"Segment page {tab.slug}, insights not cached", f"/segments/{tab.slug}/", True),
         ("Segment migration (visible segments, 30 days)", "/segments/migration/"),
     ]
 
@@ -169,8 +177,8 @@ def run(*, runs: int) -> None:
               f"interleaved with the stock changelist (100 rows, superuser: {len(ctx.captured_queries)} queries)\n")
         print("| page | ms | stock ms | × stock | queries |\n|---|---:|---:|---:|---:|")
         results = {}
-        for label, url in pages():
-            ms, stock_ms, queries = measure(as_csm, url, runs, stock=(superuser, stock_url))
+        for label, url, *cold in pages():
+            ms, stock_ms, queries = measure(as_csm, url, runs, stock=(superuser, stock_url), cold=bool(cold))
             results[label] = ms
             print(f"| {label} | {ms:.1f} | {stock_ms:.1f} | {ms / stock_ms:.2f} | {queries} |", flush=True)
         first, hundredth = results["Accounts 360, first page (50 rows)"], results["Accounts 360, page 100 (50 rows)"]
