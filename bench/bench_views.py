@@ -49,7 +49,7 @@ def prepare(*, accounts: int, seed: int, reuse: bool, db_path: Path) -> None:
     if reuse and ("DATABASE_URL" in os.environ or db_path.exists()):
         print(f"reusing {env['DATABASE_URL']}")
         return
-    if db_path.exists():
+    if "DATABASE_URL" not in os.environ:  # a fresh SQLite file (never touch a given database's neighbours)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     print(f"preparing {env['DATABASE_URL']} with {accounts} accounts ...", flush=True)
