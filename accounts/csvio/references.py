@@ -25,6 +25,17 @@ def chunks(items: list, size: int | None = None) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def where_in(column: str, values: list) -> tuple[str, list]:
+    """SQL and parameters for `column` being one of `values` (`column` already quoted).
+
+    PostgreSQL takes the list as one array parameter (= ANY): no statement of
+    thousands of placeholders to build and parse; other backends get IN (...).
+    """
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 @dataclass(frozen=True)
 class NewTeam:
     """A team a staff file names that does not exist yet: created on write."""
@@ -43,8 +54,8 @@ class Reference:
         meta = model._meta
         columns = ", ".join(connection.ops.quote_name((meta.pk if v == "pk" else meta.get_field(v)).column)
                             for v in values)
-        self.sql = (f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} "  # noqa: S608
-                    f"WHERE {connection.ops.quote_name(meta.get_field(lookup).column)} IN ")
+        self.sql = f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WHERE "  # noqa: S608
+        self.column = connection.ops.quote_name(meta.get_field(lookup).column)
 
     def load(self, names: Iterable[str]) -> None:
         """Look up every name not seen yet, in as few queries as possible."""
@@ -53,7 +64,8 @@ class Reference:
             self.cache.clear()
         with connection.cursor() as cursor:
             for part in chunks(unknown):
-                cursor.execute(self.sql + f"({', '.join(['%s'] * len(part))})", part)
+                condition, params = where_in(self.column, part)
+                cursor.execute(self.sql + condition, params)
                 for found in cursor.fetchall():
                     self.cache[found[0]] = found[1] if len(found) == 2 else found[1:]
         for name in unknown:

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-from accounts.csvio.references import chunks
+from accounts.csvio.references import chunks, where_in
 
 # SQLite's default page cache (2 MB) thrashes on the indexes of a big events
 # table: imports run with this one (KiB): faster inserts, memory still bounded.
@@ -145,8 +145,8 @@ class TableWriter:
         index = attnames.index(key)
         with connection.cursor() as cursor:
             for part in chunks(keys):
-                placeholders = ", ".join(["%s"] * len(part))
-                cursor.execute(f"SELECT {columns} FROM {_quote(self.table)} WHERE {where} IN ({placeholders})", part)  # noqa: S608
+                condition, params = where_in(where, part)
+                cursor.execute(f"SELECT {columns} FROM {_quote(self.table)} WHERE {condition}", params)  # noqa: S608
                 fetched = cursor.fetchall()
                 if not fetched:
                     continue
