@@ -196,3 +196,24 @@ def test_serve_all_serves_the_admin_runs_tasks_and_ctrl_c_stops_both(site):
         assert _get(urllib.request.build_opener(), f"{base}/login/")[0] == 0
     finally:
         _reap(server.pid)
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_serve_all_stops_everything_promptly_on_ctrl_c_and_sigterm(site, how):
+    if not _query(site["db"], "SELECT 1 FROM auth_user WHERE username = 'admin'"):
+        _manage(site["env"], "setup_demo", timeout=180)
+    port = _free_port()
+    server = _start(site["env"], site["tmp"] / f"serve_all-{how}.log", "serve_all", "--addr", f"127.0.0.1:{port}")
+    try:
+        opener = urllib.request.build_opener()
+        _wait_for(lambda: _get(opener, f"http://127.0.0.1:{port}/login/")[0] == 200, timeout=45, what="the server")
+        time.sleep(1)  # let qcluster finish starting
+    finally:
+        started = time.monotonic()
+        if how == "ctrl-c":
+            os.killpg(server.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+        else:
+            server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=30)
+    assert code == 0
+    _wait_for(lambda: not _session_pids(server.pid), timeout=20, what="serve_all's children to exit")
+    assert time.monotonic() - started < 10, (site["tmp"] / f"serve_all-{how}.log").read_text()
