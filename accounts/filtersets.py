@@ -31,6 +31,15 @@ from accounts.models import (
 )
 
 CUSTOM_PREFIX = "custom."
+
+
+def _checkboxes(**kwargs) -> django_filters.MultipleChoiceFilter:
+    """A multiple-choice filter shown as checkboxes.
+
+    No DISTINCT (django-filter's default): these filters never follow a
+    to-many relation, and DISTINCT makes the database sort every row.
+    """
+    return django_filters.MultipleChoiceFilter(widget=forms.CheckboxSelectMultiple, distinct=False, **kwargs)
 MAX_DAYS = 36500
 
 
@@ -78,11 +87,10 @@ class AccountFiltersBase(django_filters.FilterSet):
         definitions = CustomAttributeDefinition.objects.filter(type=AttributeType.CHOICE).order_by("key")
         for definition in definitions:
             name = CUSTOM_PREFIX + definition.key
-            self.filters[name] = django_filters.MultipleChoiceFilter(
+            self.filters[name] = _checkboxes(
                 choices=[(c, c) for c in definition.choices],
                 label=definition.label or definition.key,
                 method=self._custom_method(definition.key),
-                widget=forms.CheckboxSelectMultiple,
             )
             self.filters[name].model = self._meta.model
             self.filters[name].parent = self
@@ -102,18 +110,14 @@ class AccountFilterSet(AccountFiltersBase):
     """Filter accounts by the attributes CSMs ask about."""
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    plan = django_filters.MultipleChoiceFilter(choices=Plan.choices, widget=forms.CheckboxSelectMultiple)
-    lifecycle_stage = django_filters.MultipleChoiceFilter(
-        choices=LifecycleStage.choices, label="Lifecycle stage", widget=forms.CheckboxSelectMultiple
-    )
+    plan = _checkboxes(choices=Plan.choices)
+    lifecycle_stage = _checkboxes(choices=LifecycleStage.choices, label="Lifecycle stage")
     # A username, completed by the CSM autocomplete: no dropdown of every staff member.
     csm = django_filters.CharFilter(field_name="csm__username", label="CSM")
     team = django_filters.ChoiceFilter(field_name="csm__profile__team__name", label="Team")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(lookup_expr="iexact")
-    health_label = django_filters.MultipleChoiceFilter(
-        choices=HEALTH_LABELS, method="filter_health_label", label="Health", widget=forms.CheckboxSelectMultiple
-    )
+    health_label = _checkboxes(choices=HEALTH_LABELS, method="filter_health_label", label="Health")
     mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR at least", min_value=0)
     mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR at most", min_value=0)
     renewal_within_days = django_filters.NumberFilter(
@@ -142,25 +146,17 @@ class SubscriptionFilterSet(AccountFiltersBase):
     account_path = "account__"
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    plan = django_filters.MultipleChoiceFilter(choices=Plan.choices, widget=forms.CheckboxSelectMultiple)
-    status = django_filters.MultipleChoiceFilter(
-        choices=SubscriptionStatus.choices, widget=forms.CheckboxSelectMultiple
-    )
-    billing_period = django_filters.MultipleChoiceFilter(
-        choices=BillingPeriod.choices, label="Billing period", widget=forms.CheckboxSelectMultiple
-    )
-    lifecycle_stage = django_filters.MultipleChoiceFilter(
-        field_name="account__lifecycle_stage", choices=LifecycleStage.choices, label="Account lifecycle stage",
-        widget=forms.CheckboxSelectMultiple,
+    plan = _checkboxes(choices=Plan.choices)
+    status = _checkboxes(choices=SubscriptionStatus.choices)
+    billing_period = _checkboxes(choices=BillingPeriod.choices, label="Billing period")
+    lifecycle_stage = _checkboxes(
+        field_name="account__lifecycle_stage", choices=LifecycleStage.choices, label="Account lifecycle stage"
     )
     csm = django_filters.CharFilter(field_name="account__csm__username", label="CSM")
     team = django_filters.ChoiceFilter(field_name="account__csm__profile__team__name", label="Team")
     region = django_filters.CharFilter(field_name="account__region", lookup_expr="iexact")
     industry = django_filters.CharFilter(field_name="account__industry", lookup_expr="iexact")
-    health_label = django_filters.MultipleChoiceFilter(
-        choices=HEALTH_LABELS, method="filter_health_label", label="Account health",
-        widget=forms.CheckboxSelectMultiple,
-    )
+    health_label = _checkboxes(choices=HEALTH_LABELS, method="filter_health_label", label="Account health")
     mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR at least", min_value=0)
     mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR at most", min_value=0)
     ends_within_days = django_filters.NumberFilter(

@@ -205,9 +205,8 @@ def segment_trend(*, segment: Segment, days: int = 365) -> list[SegmentSnapshot]
 def segment_recent_changes(*, segment: Segment, limit: int = 15) -> list[MembershipChange]:
     """The latest joins and leaves, newest first, with their account or user."""
     return list(
-        MembershipChange.objects.filter(segment=segment).select_related("account", "user").order_by("-at", "-id")[
-            :limit
-        ]
+        # Newest first down the (segment, at) index; the order within one refresh does not matter.
+        MembershipChange.objects.filter(segment=segment).select_related("account", "user").order_by("-at")[:limit]
     )
 
 
