@@ -327,13 +327,14 @@ def _backward(metric: OutlierMetric, value: float) -> float:
 
 
 def _biggest_members(*, segment: Segment) -> QuerySet:
-    """The segment's members, biggest MRR first.
+    """The segment's members with an MRR, biggest first.
 
-    Membership as EXISTS whatever the size: the database walks the MRR index
-    from the top and stops at the LIMIT, instead of sorting every member.
+    Membership as EXISTS whatever the size, and a plain MRR DESC order (no
+    NULLS LAST: missing MRRs are filtered out): both databases walk the MRR
+    index from the top and stop at the LIMIT instead of sorting every member.
     """
     memberships = AccountMembership.objects.filter(segment_id=segment.pk, account_id=OuterRef("pk"))
-    return Account.objects.filter(Exists(memberships)).order_by(F("mrr").desc(nulls_last=True), "-pk")
+    return Account.objects.filter(Exists(memberships), mrr__isnull=False).order_by(F("mrr").desc(), "-pk")
 
 
 def biggest_member_ids(*, segment: Segment, limit: int = 10) -> list[int]:
@@ -342,11 +343,13 @@ def biggest_member_ids(*, segment: Segment, limit: int = 10) -> list[int]:
 
 
 def outlier_population(*, segment: Segment) -> QuerySet:
-    """The members outliers are looked for among: the OUTLIER_POPULATION biggest by MRR (all in most segments).
+    """The members outliers are looked for among: all of them, or the OUTLIER_POPULATION biggest by MRR.
 
     A subquery, not a list of ids: a thousand parameters would be compiled
     into each of the outlier queries.
     """
+    if segment.member_count <= OUTLIER_POPULATION:
+        return account_members(segment=segment)
     ids = _biggest_members(segment=segment).values("pk")[:OUTLIER_POPULATION]
     return Account.objects.filter(pk__in=ids)
 
