@@ -8,13 +8,14 @@ queries, none per row. Sorting goes through an allow-list of named sorts.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Expression, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
+from django.utils.functional import cached_property
 
 from accounts.extensions import AccountMetric
 from accounts.models import LOGIN_EVENT, Account, CustomAttributeDefinition, EndUser, Event, Subscription
@@ -125,12 +126,14 @@ def list_page(
     page_number: Any,
     per_page: int,
     related: tuple[str, ...] = (),
+    count: Callable[[], int] | None = None,
 ) -> Page:
     """One page of `queryset`, sorted, with the rows annotated: three queries whatever `per_page`.
 
     The page's `object_list` holds model instances carrying the annotations.
     A sort whose annotation is missing (health without the health app)
-    falls back to the primary key.
+    falls back to the primary key. `count`: a cheaper way to count the
+    rows, when the caller knows one.
     """
     order_expr = annotations.for_sort(sort)
     ids = queryset.order_by()
@@ -142,7 +145,7 @@ def list_page(
         nullable = _nullable(queryset.model, sort.field)
     ordering = [_order(order_expr, descending, nullable=nullable)] if order_expr is not None else []
     ids = ids.order_by(*ordering, "-pk" if descending else "pk").values_list("pk", flat=True)
-    page = Paginator(ids, per_page).get_page(page_number)
+    page = _Paginator(ids, per_page, count=count).get_page(page_number)
     page_ids = list(page.object_list)
     rows = queryset.model.objects.filter(pk__in=page_ids).select_related(*related)
     if annotations.expressions:
@@ -150,6 +153,18 @@ def list_page(
     by_id = {row.pk: row for row in rows}
     page.object_list = [by_id[pk] for pk in page_ids if pk in by_id]
     return page
+
+
+class _Paginator(Paginator):
+    """A paginator that may be told how to count its rows."""
+
+    def __init__(self, *args, count: Callable[[], int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._count() if self._count is not None else super().count
 
 
 def account_list_annotations(*, as_of: dt.datetime, metrics: list[AccountMetric]) -> ListAnnotations:

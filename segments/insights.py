@@ -109,6 +109,11 @@ def members_scope(*, queryset: QuerySet, segment: Segment, account_path: str = "
     return queryset.filter(**{f"{account_path}__in": memberships.values("account_id")})
 
 
+def members_count(*, segment: Segment) -> int:
+    """How many accounts are in the segment now (counted on the membership index, not on accounts)."""
+    return AccountMembership.objects.filter(segment_id=segment.pk).count()
+
+
 def account_members(*, segment: Segment) -> QuerySet:
     """The accounts of an account segment (see members_scope)."""
     return members_scope(queryset=Account.objects.all(), segment=segment)
