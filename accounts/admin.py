@@ -26,6 +26,7 @@ from accounts.resources import (
     TouchpointsResource,
     UsersResource,
 )
+from accounts.services import account_last_activity_sync
 
 admin.site.site_header = "csbox administration"
 admin.site.site_title = "csbox admin"
@@ -138,6 +139,22 @@ class EventAdmin(CsvImportExportMixin, admin.ModelAdmin):
     raw_id_fields = ("account", "user")
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+
+    # Events change an account's derived last activity: re-derive it for the
+    # accounts touched (before and after an edit).
+    def save_model(self, request, obj, form, change):
+        previous = form.initial.get("account") if change else None
+        super().save_model(request, obj, form, change)
+        account_last_activity_sync(account_ids=[i for i in (obj.account_id, previous) if i])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        account_last_activity_sync(account_ids=[obj.account_id])
+
+    def delete_queryset(self, request, queryset):
+        account_ids = list(queryset.values_list("account_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        account_last_activity_sync(account_ids=account_ids)
 
 
 @admin.register(Touchpoint)

@@ -21,3 +21,16 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="csbox-roles-sync")
+        _register_pipeline_step()
+
+
+# The pipeline sits above the apps (DESIGN.md): apps register their steps.
+PIPELINE_STEP_ORDER = 5
+
+
+def _register_pipeline_step() -> None:
+    from accounts.services import nightly_last_activity_sync
+    from csbox.pipeline import EXTRA_STEPS
+
+    if not any(name == "last_activity" for _, name, _ in EXTRA_STEPS):
+        EXTRA_STEPS.append((PIPELINE_STEP_ORDER, "last_activity", nightly_last_activity_sync))

@@ -40,7 +40,7 @@ from accounts.models import (
     Team,
     Touchpoint,
 )
-from accounts.services import staff_set_role
+from accounts.services import account_last_activity_sync, staff_set_role
 
 DEMO_STAFF_PASSWORD = "csbox-demo"  # noqa: S105 - the documented password of the local demo staff
 DEFAULT_ACCOUNTS = 2000
@@ -407,6 +407,7 @@ def _chunk_write(*, drafts: list[_Draft], anchor: dt.date, slots: "_TimeSlots", 
             summary.events += _rows_insert(model=Event, fields=EVENT_FIELDS, rows=buffer)
             buffer = []
     summary.events += _rows_insert(model=Event, fields=EVENT_FIELDS, rows=buffer)
+    account_last_activity_sync(account_ids=[d.account.pk for d in drafts])
     touchpoints = [t for d in drafts for t in _touchpoints(draft=d, anchor=anchor)]
     Touchpoint.objects.bulk_create(touchpoints, batch_size=BULK_BATCH)
     tickets = [t for d in drafts for t in _tickets(draft=d, anchor=anchor)]
