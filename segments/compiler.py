@@ -44,23 +44,29 @@ class ConditionsInvalid(ValueError):
 
 @dataclass(frozen=True)
 class Ctx:
-    """One evaluation: the segment kind, the instant as_of and the custom attribute definitions."""
+    """One evaluation: the segment kind, the instant as_of and the custom attribute definitions.
+
+    `metrics`: a segments.shared_metrics.MetricSource when a full refresh
+    shares the engagement aggregates between its segments (None: each
+    metric is its own subquery).
+    """
 
     kind: str
     as_of: dt.datetime
     custom: Mapping[str, CustomDef] = field(default_factory=dict)
+    metrics: Any = field(default=None, compare=False)
 
     @property
     def today(self) -> dt.date:
         return self.as_of.astimezone(dt.UTC).date()
 
 
-def make_ctx(*, kind: str, as_of: dt.datetime, custom: Mapping[str, CustomDef]) -> Ctx:
+def make_ctx(*, kind: str, as_of: dt.datetime, custom: Mapping[str, CustomDef], metrics: Any = None) -> Ctx:
     if kind not in ("account", "user"):
         raise ConditionsInvalid(f'unknown segment kind "{kind}"')
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
-    return Ctx(kind=kind, as_of=as_of.astimezone(dt.UTC), custom=custom)
+    return Ctx(kind=kind, as_of=as_of.astimezone(dt.UTC), custom=custom, metrics=metrics)
 
 
 def compile_q(conditions: Any, ctx: Ctx) -> Q:

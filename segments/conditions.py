@@ -62,25 +62,29 @@ def field_catalog(kind: str, *, custom: Mapping[str, CustomDef] | None = None) -
 
 
 def compile_conditions(conditions: Any, *, kind: str, as_of: dt.datetime,
-                       custom: Mapping[str, CustomDef]) -> Q:
-    """The Q of (valid) conditions on Account or EndUser rows; pure, no queries."""
-    return compile_q(conditions, make_ctx(kind=kind, as_of=as_of, custom=custom))
+                       custom: Mapping[str, CustomDef], metrics: Any = None) -> Q:
+    """The Q of (valid) conditions on Account or EndUser rows; pure, no queries.
+
+    `metrics`: a full refresh's MetricSource (segments.shared_metrics), or None.
+    """
+    return compile_q(conditions, make_ctx(kind=kind, as_of=as_of, custom=custom, metrics=metrics))
 
 
 def matching_queryset(conditions: Any, *, kind: str, as_of: dt.datetime,
-                      custom: Mapping[str, CustomDef] | None = None) -> QuerySet:
+                      custom: Mapping[str, CustomDef] | None = None, metrics: Any = None) -> QuerySet:
     """Accounts (kind "account") or end users (kind "user") matching `conditions` as of `as_of`.
 
     The conditions must be valid (run `validate` first): anything that
     cannot be compiled raises ConditionsInvalid. Evaluated entirely in the
     database when the queryset is. End users created after as_of are
     members of no user segment. `custom` (definitions) is loaded when omitted.
+    `metrics`: a full refresh's MetricSource (same result, shared aggregates).
     """
     from accounts.models import Account, EndUser
 
     if custom is None:
         custom = custom_definitions()
-    q = compile_conditions(conditions, kind=kind, as_of=as_of, custom=custom)
+    q = compile_conditions(conditions, kind=kind, as_of=as_of, custom=custom, metrics=metrics)
     if kind == "account":
         return Account.objects.filter(q)
     existing = Q(created_at__isnull=True) | Q(created_at__lte=as_of)

@@ -90,15 +90,25 @@ def account_users(*, as_of, role=None, active_days=None) -> QuerySet:
 
 
 def users_operand(ctx, params):
-    return count_operand(account_users(as_of=ctx.as_of, role=params.get("role")))
+    role = params.get("role")
+    operand = count_operand(account_users(as_of=ctx.as_of, role=role))
+    source = _shared(ctx)
+    return operand if source is None else source.user_count(key=("users", role), fallback=operand)
 
 
 def active_users_operand(ctx, params):
-    return count_operand(account_users(as_of=ctx.as_of, role=params.get("role"), active_days=params["days"]))
+    role, days = params.get("role"), params["days"]
+    operand = count_operand(account_users(as_of=ctx.as_of, role=role, active_days=days))
+    source = _shared(ctx)
+    return operand if source is None else source.user_count(key=("active", days, role), fallback=operand)
 
 
 def inactive_users_pct_operand(ctx, params):
     """100 * (users - active users) / users, over each account's users in one grouped pass."""
+    source = _shared(ctx)
+    shared = source and source.inactive_pct(days=params["days"], role=params.get("role"))
+    if shared:
+        return shared
     users = EndUser.objects.filter(existing_users(ctx.as_of))
     if params.get("role"):
         users = users.filter(role=params["role"])
@@ -108,7 +118,10 @@ def inactive_users_pct_operand(ctx, params):
 
 
 def license_utilization_pct_operand(ctx, params):
-    active = _count(account_users(as_of=ctx.as_of, active_days=params["days"]))
+    source = _shared(ctx)
+    active = source and source.active_scalar(days=params["days"])
+    if active is None:
+        active = _count(account_users(as_of=ctx.as_of, active_days=params["days"]))
     return pct_operand(percentage(active, F("licenses")))
 
 
@@ -121,10 +134,23 @@ def _usage_events(owner: str, feature: str | None):
     return events.filter(name=feature) if feature else events.exclude(name=LOGIN_EVENT)
 
 
+def _shared(ctx):
+    """The run's shared MetricSource (segments.shared_metrics), or None."""
+    return getattr(ctx, "metrics", None)
+
+
+def _shareable_sum(ctx, owner: str, name: str | None, days: int, operand: CountOperand):
+    """`operand` (a windowed sum of quantities), read from the run's shared pass when there is one."""
+    source = _shared(ctx)
+    if source is None:
+        return operand
+    return source.window_sum(owner=owner, name=name, days=days, fallback=operand)
+
+
 def logins_operand_for(owner: str):
     def logins_operand(ctx, params):
         events = _events(owner).filter(window(ctx.as_of, params["days"]), name=LOGIN_EVENT)
-        return count_operand(events, owner, quantity=True)
+        return _shareable_sum(ctx, owner, LOGIN_EVENT, params["days"], count_operand(events, owner, quantity=True))
 
     return logins_operand
 
@@ -132,7 +158,8 @@ def logins_operand_for(owner: str):
 def usage_operand_for(owner: str):
     def usage_operand(ctx, params):
         events = _usage_events(owner, params.get("feature")).filter(window(ctx.as_of, params["days"]))
-        return count_operand(events, owner, quantity=True)
+        operand = count_operand(events, owner, quantity=True)
+        return _shareable_sum(ctx, owner, params.get("feature"), params["days"], operand)
 
     return usage_operand
 
@@ -140,6 +167,10 @@ def usage_operand_for(owner: str):
 def usage_change_pct_operand(ctx, params):
     """100 * (usage in window - usage in previous window) / previous usage, one grouped pass."""
     days, feature = params["days"], params.get("feature")
+    source = _shared(ctx)
+    shared = source and source.change_pct(owner="account", name=feature, days=days)
+    if shared:
+        return shared
     events = Event.objects.filter(name=feature) if feature else Event.objects.exclude(name=LOGIN_EVENT)
     middle = clamp_days(ctx.as_of, -days)
     # + quantity in the window, - in the previous one: the difference in one pass.
@@ -152,6 +183,10 @@ def usage_change_pct_operand(ctx, params):
 def days_since_activity_operand_for(owner: str):
     def days_since_activity_operand(ctx, params):
         role = params.get("role")
+        source = _shared(ctx)
+        shared = source and not role and source.latest(owner=owner)
+        if shared:
+            return shared
 
         def rows_for(pk):
             events = Event.objects.filter(**{owner: pk})

@@ -9,17 +9,27 @@ membership.
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from segments.conditions import ValidationContext, matching_queryset, validate
+from segments.conditions import (
+    ValidationContext,
+    compile_conditions,
+    custom_definitions,
+    matching_queryset,
+    validate,
+)
 from segments.definitions import Definition, definitions_check
 from segments.models import AccountMembership, RefreshStatus, Segment, SegmentSnapshot, UserMembership
+from segments.registry import CustomDef
 from segments.selectors import membership_spec, segment_next_order, segments_in_refresh_order
+from segments.shared_metrics import MetricSource, shared_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -51,17 +61,20 @@ class RefreshResult:
     error: str = ""
 
 
-def segment_refresh(*, segment: Segment, as_of: dt.datetime | None = None) -> RefreshResult:
+def segment_refresh(*, segment: Segment, as_of: dt.datetime | None = None, metrics: MetricSource | None = None,
+                    custom: Mapping[str, CustomDef] | None = None) -> RefreshResult:
     """Recompute the segment's members as of `as_of` and record who joined and left.
 
     Never raises for a failing condition: the previous membership is kept and
-    the error is recorded on the segment.
+    the error is recorded on the segment. A full refresh passes its shared
+    engagement aggregates (`metrics`, same as_of) and the custom attribute
+    definitions it loaded once (`custom`).
     """
     as_of = as_of or timezone.now()
     Segment.objects.filter(pk=segment.pk).update(refresh_status=RefreshStatus.RUNNING)
     try:
         with _refresh_lock(segment.pk):
-            _materialise_new_members(segment=segment, as_of=as_of)
+            _materialise_new_members(segment=segment, as_of=as_of, metrics=metrics, custom=custom)
             joined, left, members = _apply_new_members(segment=segment, as_of=as_of)
     except Exception as exc:  # noqa: BLE001 - any failure must keep the previous membership
         logger.exception("refresh of segment %s failed", segment.slug)
@@ -75,9 +88,22 @@ def segment_refresh(*, segment: Segment, as_of: dt.datetime | None = None) -> Re
 
 
 def segments_refresh_all(*, as_of: dt.datetime | None = None) -> list[RefreshResult]:
-    """Refresh every segment, each after the segments its conditions name."""
+    """Refresh every segment, each after the segments its conditions name.
+
+    The engagement aggregates every segment uses are computed once, up
+    front, into temporary tables (segments.shared_metrics), outside any
+    write transaction; each segment then reads them.
+    """
     as_of = as_of or timezone.now()
-    return [segment_refresh(segment=segment, as_of=as_of) for segment in segments_in_refresh_order()]
+    segments = segments_in_refresh_order()
+    custom = custom_definitions()
+
+    def compiler_for(segment: Segment):
+        return lambda source: compile_conditions(segment.conditions, kind=segment.kind, as_of=as_of, custom=custom,
+                                                 metrics=source)
+
+    with shared_metrics(as_of=as_of, compiles=[compiler_for(s) for s in segments]) as source:
+        return [segment_refresh(segment=segment, as_of=as_of, metrics=source, custom=custom) for segment in segments]
 
 
 class _refresh_lock:
@@ -104,13 +130,14 @@ class _refresh_lock:
         return False
 
 
-def _materialise_new_members(*, segment: Segment, as_of: dt.datetime) -> None:
+def _materialise_new_members(*, segment: Segment, as_of: dt.datetime, metrics: MetricSource | None,
+                             custom: Mapping[str, CustomDef] | None) -> None:
     """Compute the member ids into a temporary table, outside the write transaction.
 
     On SQLite, writing a TEMP table does not lock the main database, so the
     expensive part of a refresh never blocks web writes.
     """
-    queryset = matching_queryset(segment.conditions, kind=segment.kind, as_of=as_of)
+    queryset = matching_queryset(segment.conditions, kind=segment.kind, as_of=as_of, metrics=metrics, custom=custom)
     sql, params = queryset.order_by().values_list("pk", flat=True).query.sql_with_params()
     _drop_new_members()
     with connection.cursor() as cursor:
@@ -159,7 +186,7 @@ def _apply_new_members(*, segment: Segment, as_of: dt.datetime) -> tuple[int, in
                 f"SELECT %s, id, %s FROM {_NEW_MEMBERS} WHERE id NOT IN ({current})",
                 [segment.pk, db_as_of, segment.pk],
             )
-        members = spec.model.objects.filter(segment_id=segment.pk).count()
+        members, total_mrr = _size(segment=segment, spec=spec)
         Segment.objects.filter(pk=segment.pk).update(
             refresh_status=RefreshStatus.OK,
             refresh_error="",
@@ -168,7 +195,7 @@ def _apply_new_members(*, segment: Segment, as_of: dt.datetime) -> tuple[int, in
             member_count=members,
             expectation_errors=_expectation_errors(segment=segment, spec=spec),
         )
-        _snapshot_write(segment=segment, day=as_of.astimezone(dt.UTC).date(), members=members)
+        _snapshot_write(segment=segment, day=as_of.astimezone(dt.UTC).date(), members=members, total_mrr=total_mrr)
     return joined, left, members
 
 
@@ -190,17 +217,24 @@ def _expectation_errors(*, segment: Segment, spec) -> list[str]:
     return errors
 
 
-def _snapshot_write(*, segment: Segment, day: dt.date, members: int) -> None:
-    """Store (or replace) the segment's size and MRR for the day."""
-    total_mrr = None
-    if segment.kind == "account":
-        total_mrr = AccountMembership.objects.filter(segment_id=segment.pk).aggregate(
-            total=Sum("account__mrr")
-        )["total"]
-    # avg_health is left as it is: the health step fills it after scoring.
-    SegmentSnapshot.objects.update_or_create(
-        segment_id=segment.pk, date=day, defaults={"members": members, "total_mrr": total_mrr}
-    )
+def _size(*, segment: Segment, spec) -> tuple[int, Decimal | None]:
+    """The number of members and, for account segments, their total MRR (one query)."""
+    members = spec.model.objects.filter(segment_id=segment.pk)
+    if segment.kind != "account":
+        return members.count(), None
+    size = members.aggregate(members=Count("*"), total=Sum("account__mrr"))
+    return size["members"], size["total"]
+
+
+def _snapshot_write(*, segment: Segment, day: dt.date, members: int, total_mrr: Decimal | None) -> None:
+    """Store (or replace) the segment's size and MRR for the day.
+
+    avg_health is left as it is: the health step fills it after scoring.
+    Update first: a snapshot of the day usually exists (one query, no savepoint).
+    """
+    values = {"members": members, "total_mrr": total_mrr}
+    if not SegmentSnapshot.objects.filter(segment_id=segment.pk, date=day).update(**values):
+        SegmentSnapshot.objects.create(segment_id=segment.pk, date=day, **values)
 
 
 def segment_refresh_enqueue(*, segment: Segment, as_of: dt.datetime | None = None) -> None:
