@@ -175,21 +175,23 @@ class PreviewCounts:
 
 
 def preview_counts(*, conditions: Any, kind: str, segment: Segment | None, as_of: dt.datetime,
-                   custom=None, sample: int = SAMPLE_SIZE) -> PreviewCounts:
+                   custom=None, sample: int = SAMPLE_SIZE, change_sample: int = 5,
+                   with_total: bool = True) -> PreviewCounts:
     """Count matches, joiners and leavers of (valid) conditions in one pass, then read small samples.
 
     The same figures as segments.selectors.segment_preview, but the
     conditions are evaluated once per row: one aggregate over the matches
     counts them and those that are not members yet (joiners); leavers are
     the members minus the members that still match, |members| - (count -
-    joining). The total is a plain COUNT(*); samples stop after a few rows.
+    joining). The total (skipped unless `with_total`) is a plain COUNT(*);
+    samples stop after a few rows (`change_sample` joiners and leavers).
     """
     if custom is None:
         custom = ValidationContext.load().custom
     rows = matching_queryset({"match": "all", "rules": []}, kind=kind, as_of=as_of, custom=custom).order_by()
     match = compile_conditions(conditions, kind=kind, as_of=as_of, custom=custom)
     matching = rows.filter(match)
-    total = rows.count()
+    total = rows.count() if with_total else 0
     if segment is None:
         return PreviewCounts(count=matching.count(), total=total, sample=tuple(_biggest_first(matching, kind, sample)))
     spec = membership_spec(kind)
@@ -198,11 +200,11 @@ def preview_counts(*, conditions: Any, kind: str, segment: Segment | None, as_of
     figures = matching.aggregate(count=Count("pk"), joining=Count("pk", filter=~Q(pk__in=member_ids)))
     current = spec.model.objects.filter(segment_id=segment.pk).count()
     leaving = current - (figures["count"] - figures["joining"])
-    # Samples walk the primary key and stop at 5: correlated EXISTS on indexed keys, not a second scan.
+    # Samples walk the primary key and stop early: correlated EXISTS on indexed keys, not a second scan.
     membership = spec.model.objects.filter(segment_id=segment.pk, **{spec.member_field: OuterRef("pk")})
-    joiners = matching.filter(~Exists(membership)).order_by("pk")[:5] if figures["joining"] else []
+    joiners = matching.filter(~Exists(membership)).order_by("pk")[:change_sample] if figures["joining"] else []
     leavers = (spec.member_model.objects.filter(Exists(membership)).filter(~Exists(matching.filter(pk=OuterRef("pk"))))
-               .order_by("pk")[:5] if leaving else [])
+               .order_by("pk")[:change_sample] if leaving else [])
     return PreviewCounts(count=figures["count"], total=total, current=current,
                          joining=figures["joining"], leaving=leaving,
                          sample=tuple(_biggest_first(matching, kind, sample)),

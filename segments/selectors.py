@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account, EndUser
-from segments.conditions import matching_queryset, referenced_segments, render_english
+from segments.conditions import custom_definitions, referenced_segments, render_english
 from segments.models import AccountMembership, MembershipChange, Segment, UserMembership
 
 
@@ -96,37 +96,23 @@ def segment_preview(
     """Count and sample the matches of (valid) conditions without writing anything.
 
     With a saved `segment`, also say who would join and who would leave.
+    The conditions are evaluated once per row (segments.admin_selectors.preview_counts).
     """
+    from segments.admin_selectors import preview_counts
+
     as_of = as_of or timezone.now()
-    spec = membership_spec(kind)
-    matching = matching_queryset(conditions, kind=kind, as_of=as_of).order_by()
-    joining = leaving = 0
-    joining_sample: list = []
-    leaving_sample: list = []
-    if segment is not None and segment.pk and segment.kind == kind:
-        current_ids = spec.model.objects.filter(segment_id=segment.pk).values(spec.member_column)
-        joiners = matching.exclude(pk__in=current_ids)
-        leavers = spec.member_model.objects.filter(pk__in=current_ids).exclude(pk__in=matching.values("pk"))
-        joining, leaving = joiners.count(), leavers.count()
-        joining_sample = list(joiners.order_by("pk")[:sample])
-        leaving_sample = list(leavers.order_by("pk")[:sample])
-    sample_rows = list(_sample_queryset(matching, kind)[:sample])
+    compared = segment if segment is not None and segment.pk and segment.kind == kind else None
+    counts = preview_counts(conditions=conditions, kind=kind, segment=compared, as_of=as_of,
+                            custom=custom_definitions(), sample=sample, change_sample=sample, with_total=False)
     return Preview(
-        count=matching.count(),
-        sample=sample_rows,
-        joining=joining,
-        leaving=leaving,
-        joining_sample=joining_sample,
-        leaving_sample=leaving_sample,
+        count=counts.count,
+        sample=list(counts.sample),
+        joining=counts.joining,
+        leaving=counts.leaving,
+        joining_sample=list(counts.joining_sample),
+        leaving_sample=list(counts.leaving_sample),
         sentence=render_english(conditions, kind=kind),
     )
-
-
-def _sample_queryset(matching: models.QuerySet, kind: str) -> models.QuerySet:
-    if kind == "account":
-        # The biggest accounts first: the ones a person recognises.
-        return matching.select_related("csm").order_by(models.F("mrr").desc(nulls_last=True), "pk")
-    return matching.select_related("account").order_by("pk")
 
 
 def segments_dump() -> list[dict]:
