@@ -6,16 +6,21 @@ throwaway SQLite file under bench/out/):
     .venv/bin/python bench/bench_segments.py --accounts 100000 --users 1000000 --events 10000000
     .venv/bin/python bench/bench_segments.py --accounts 10000 --users 100000 --events 1000000   # quick
 
-It generates accounts, subscriptions, end users and events (90 days), 50
-segments mixing attribute, subscription, feature-recency, inactivity and
-usage-change rules, then reports:
+It generates accounts, subscriptions, end users and events (90 days) -- users
+and events set-based in SQL (generate_series / a recursive CTE), deterministic
+by seed, the event indexes built after the load -- 50 segments mixing
+attribute, subscription, feature-recency, inactivity and usage-change rules,
+then reports:
 
 - the hand-written baseline: one `INSERT INTO ... SELECT` per segment;
-- csbox's full refresh (`refresh_segments` in a child process: wall time and
-  peak RSS), and each segment's time;
+- csbox's full refresh (`segments_refresh_all` in a child process: its time,
+  the shared aggregate pass, each segment's time, the longest apply
+  transaction -- on SQLite the only write lock a refresh takes -- membership
+  rows written and the child's own peak RSS);
 - a second refresh in which nothing changed (membership rows written);
-- preview count vs a hand-written COUNT(*);
-and checks that every membership equals the baseline's.
+- preview count vs a hand-written COUNT(*), and the load average;
+and checks that every membership equals the baseline's. `--json FILE` keeps
+every figure; `--reuse` skips the generation (same sizes, same database).
 """
 
 import argparse
@@ -70,13 +75,70 @@ def _insert(table: str, columns: tuple[str, ...], rows, batch: int = 20_000) -> 
     return done
 
 
+def _mix(i: str, seed: int, salt: int) -> str:
+    """SQL for a deterministic pseudo-random integer in [0, 2**24) from row number `i` (same on both databases).
+
+    Two multiplicative-hash rounds modulo 2**32 (every product stays below
+    2**63), keeping the better high bits.
+    """
+    first = f"(({i}) * 2654435761 + {(seed * 97 + salt * 1013904223) % 2**32}) % 4294967296"
+    return f"(((({first}) * 1597334677 + {salt * 7919}) % 4294967296) / 256)"
+
+
+def _numbers(lo: int, hi: int) -> str:
+    """A FROM clause yielding column i = lo..hi."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"generate_series({lo}, {hi}) AS seq(i)"
+    return (f"(WITH RECURSIVE seq(i) AS (SELECT {lo} UNION ALL SELECT i + 1 FROM seq WHERE i < {hi}) "
+            "SELECT i FROM seq) AS seq")
+
+
+def _timestamp(seconds_before_as_of: str) -> str:
+    from django.db import connection
+
+    epoch = int(AS_OF.timestamp())
+    if connection.vendor == "postgresql":
+        return f"to_timestamp({epoch} - ({seconds_before_as_of}))"
+    return f"datetime({epoch} - ({seconds_before_as_of}), 'unixepoch')"
+
+
+def _padded(prefix: str, i: str, width: int) -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"'{prefix}' || lpad(({i})::text, {width}, '0')"
+    return f"printf('{prefix}%0{width}d', {i})"
+
+
+def _event_select(*, accounts: int, users: int, seed: int) -> str:
+    """SELECT of the events' columns for row numbers seq.i: set-based, deterministic by seed."""
+    user = f"(1 + {_mix('i', seed, 1)} % {users})"
+    account = f"(1 + {user} % {accounts})"
+    day = 86400
+    spread = f"({_mix('i', seed, 2)} % {90 * day})"
+    # Some accounts decline sharply (fade 1), some are dormant for the last 30 days (fade 0).
+    offset = (f"CASE WHEN {account} % 7 = 0 THEN {30 * day} + {_mix('i', seed, 2)} % {60 * day} "
+              f"WHEN {account} % 7 = 1 AND {spread} < {30 * day} AND {_mix('i', seed, 3)} % 10 < 7 "
+              f"THEN {spread} + {30 * day} ELSE {spread} END")
+    features = " ".join(f"WHEN {n} THEN '{f}'" for n, f in enumerate(FEATURES))
+    name = f"CASE WHEN {_mix('i', seed, 4)} % 10 < 4 THEN 'login' ELSE CASE {_mix('i', seed, 5)} % 6 {features} END END"
+    return (f"SELECT {account}, {user}, {name}, {_timestamp(offset)}, 1 + {_mix('i', seed, 6)} % 5 "
+            f"FROM {{numbers}}")
+
+
 def generate(*, accounts: int, users: int, events: int, seed: int) -> None:
-    """Write the synthetic data set (plain multi-row inserts, one transaction per table)."""
+    """Write the synthetic data set: accounts in Python, users and events set-based in SQL.
+
+    The event indexes are dropped during the load and built afterwards (one
+    sort instead of 10M random B-tree inserts).
+    """
     from django.db import connection, transaction
 
+    from accounts.models import Event
+
     rng = random.Random(seed)
-    adapt = connection.ops.adapt_datetimefield_value
-    start = AS_OF - dt.timedelta(days=90)
     with transaction.atomic():
         _insert("accounts_account", ("id", "external_id", "name", "domain", "industry", "region", "lifecycle_stage",
                                      "plan", "licenses", "mrr", "use_case", "custom"),
@@ -86,28 +148,30 @@ def generate(*, accounts: int, users: int, events: int, seed: int) -> None:
         _insert("accounts_subscription", ("id", "external_id", "account_id", "plan", "status", "billing_period"),
                 ((i, f"S-{i:07d}", i, rng.choice(PLANS), rng.choice(STATUSES), "annual")
                  for i in range(1, accounts + 1)))
-        _insert("accounts_enduser", ("id", "external_id", "account_id", "email", "name", "role", "created_at"),
-                ((i, f"U-{i:08d}", 1 + i % accounts, "", "", rng.choice(("admin", "user", "user", "user")), None)
-                 for i in range(1, users + 1)))
-    # Some accounts decline sharply, some are dormant: make usage-change and inactivity rules bite.
-    with transaction.atomic():
-        def event_rows():
-            for _ in range(events):
-                user = rng.randint(1, users)
-                account = 1 + user % accounts
-                fade = account % 7
-                offset = rng.random() * 90
-                if fade == 0:
-                    offset = 30 + rng.random() * 60  # dormant for the last 30 days
-                elif fade == 1 and offset < 30 and rng.random() < 0.7:
-                    offset += 30  # declining
-                name = "login" if rng.random() < 0.4 else rng.choice(FEATURES)
-                yield (account, user, name, adapt(AS_OF - dt.timedelta(days=offset)), rng.randint(1, 5))
-
-        _insert("accounts_event", ("account_id", "user_id", "name", "occurred_at", "quantity"), event_rows())
+        role = f"CASE WHEN {_mix('i', seed, 7)} % 4 = 0 THEN 'admin' ELSE 'user' END"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO accounts_enduser (id, external_id, account_id, email, name, role, created_at) "  # noqa: S608
+                f"SELECT i, {_padded('U-', 'i', 8)}, 1 + i % {accounts}, '', '', {role}, NULL "
+                f"FROM {_numbers(1, users)}"
+            )
+    indexes = Event._meta.indexes
+    with connection.schema_editor() as editor:
+        for index in indexes:
+            editor.remove_index(Event, index)
+    select = _event_select(accounts=accounts, users=users, seed=seed)
+    chunk = 1_000_000
+    for lo in range(1, events + 1, chunk):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO accounts_event (account_id, user_id, name, occurred_at, quantity) "  # noqa: S608
+                + select.format(numbers=_numbers(lo, min(lo + chunk - 1, events)))
+            )
+    with connection.schema_editor() as editor:
+        for index in indexes:
+            editor.add_index(Event, index)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    del start
 
 
 def segment_specs() -> list[tuple[str, dict, str, list]]:
@@ -196,31 +260,55 @@ def memberships_match() -> list[str]:
 
 
 def refresh_in_child() -> dict:
-    """Run the full refresh in a child process; return wall time, peak RSS and per-segment seconds."""
+    """Run the full refresh in a child process; return its figures (and wall time with start-up)."""
     started = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, "--phase", "refresh"], check=True, capture_output=True,
                          text=True, env=os.environ.copy())
     wall = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"wall": wall, "peak_mb": peak_mb, **json.loads(out.stdout.strip().splitlines()[-1])}
+    return {"wall": wall, **json.loads(out.stdout.strip().splitlines()[-1])}
 
 
 def phase_refresh() -> None:
+    """`segments_refresh_all` as the nightly job runs it, timed per segment and per apply transaction."""
+    from segments import services, shared_metrics
     from segments.models import MembershipChange
-    from segments.selectors import segments_in_refresh_order
-    from segments.services import segment_refresh
 
-    per_segment, changes_before = {}, MembershipChange.objects.count()
-    started = time.perf_counter()
-    for segment in segments_in_refresh_order():
+    per_segment, applies, shared = {}, [], []
+    refresh, apply, build = services.segment_refresh, services._apply_new_members, shared_metrics.MetricSource.build
+
+    def timed_refresh(*, segment, **kwargs):
         t0 = time.perf_counter()
-        result = segment_refresh(segment=segment, as_of=AS_OF)
-        if not result.ok:
-            raise SystemExit(f"{segment.slug} failed: {result.error}")
+        result = refresh(segment=segment, **kwargs)
         per_segment[segment.slug] = time.perf_counter() - t0
+        return result
+
+    def timed_apply(**kwargs):
+        # The only write transaction of a refresh: on SQLite, how long it holds the lock.
+        t0 = time.perf_counter()
+        result = apply(**kwargs)
+        applies.append(time.perf_counter() - t0)
+        return result
+
+    def timed_build(self):
+        t0 = time.perf_counter()
+        build(self)
+        shared.append(time.perf_counter() - t0)
+
+    services.segment_refresh, services._apply_new_members = timed_refresh, timed_apply
+    shared_metrics.MetricSource.build = timed_build
+    changes_before = MembershipChange.objects.count()
+    started = time.perf_counter()
+    results = services.segments_refresh_all(as_of=AS_OF)
     total = time.perf_counter() - started
-    print(json.dumps({"total": total, "per_segment": per_segment,
-                      "changes": MembershipChange.objects.count() - changes_before}))
+    failed = [f"{r.slug}: {r.error}" for r in results if not r.ok]
+    if failed:
+        raise SystemExit("; ".join(failed))
+    print(json.dumps({
+        "total": total, "per_segment": per_segment, "shared_pass": sum(shared),
+        "longest_apply": max(applies), "rows_written": sum(r.joined + r.left for r in results),
+        "changes": MembershipChange.objects.count() - changes_before,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
 
 
 def preview_vs_count() -> tuple[float, float]:
@@ -245,7 +333,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--reuse", action="store_true", help="reuse the generated SQLite database")
+    parser.add_argument("--reuse", action="store_true", help="reuse the generated data (same sizes)")
+    parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--phase", default="all", help=argparse.SUPPRESS)
     options = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -257,34 +346,54 @@ def main() -> None:
     if options.phase == "refresh":
         phase_refresh()
         return
+    figures = run(options)
+    if options.json:
+        Path(options.json).write_text(json.dumps(figures, indent=2))
+
+
+def run(options) -> dict:
+    """Generate (unless --reuse), run baseline and refreshes, print and return the figures."""
     from django.core.management import call_command
     from django.db import connection
 
+    figures = {"accounts": options.accounts, "users": options.users, "events": options.events,
+               "load_before": os.getloadavg()}
     if not options.reuse:
         call_command("flush", "--noinput", verbosity=0) if connection.vendor == "postgresql" else None
         call_command("migrate", verbosity=0)
         t0 = time.perf_counter()
         generate(accounts=options.accounts, users=options.users, events=options.events, seed=options.seed)
+        figures["generate"] = time.perf_counter() - t0
         print(f"generated {options.accounts:,} accounts, {options.users:,} users, {options.events:,} events "
-              f"in {time.perf_counter() - t0:.1f} s ({connection.vendor})")
+              f"in {figures['generate']:.1f} s ({connection.vendor})", flush=True)
     from segments.models import AccountMembership, Segment
 
     Segment.objects.all().delete()
     create_segments()
     base = baseline()
-    print(f"baseline INSERT ... SELECT, 50 segments: {sum(base.values()):.2f} s")
-    first = refresh_in_child()
-    print(f"csbox full refresh: {first['total']:.2f} s in-process ({first['wall']:.2f} s wall with start-up), "
-          f"peak RSS {first['peak_mb']:.0f} MB, ratio {first['total'] / sum(base.values()):.2f}x baseline")
+    figures.update(database=connection.vendor, baseline=sum(base.values()), baseline_per_segment=base)
+    print(f"baseline INSERT ... SELECT, 50 segments: {figures['baseline']:.2f} s", flush=True)
+    first = figures["first"] = refresh_in_child()
+    figures["ratio"] = first["total"] / figures["baseline"]
+    print(f"csbox full refresh: {first['total']:.2f} s in-process ({first['wall']:.2f} s wall with start-up; "
+          f"shared pass {first['shared_pass']:.2f} s), peak RSS {first['peak_mb']:.0f} MB, "
+          f"ratio {figures['ratio']:.2f}x baseline, longest apply transaction {first['longest_apply']:.3f} s, "
+          f"{first['rows_written']:,} membership rows written", flush=True)
     slow = sorted(first["per_segment"].items(), key=lambda kv: -kv[1])[:5]
     print("slowest segments: " + ", ".join(f"{s} {t:.2f}s (baseline {base[s]:.2f}s)" for s, t in slow))
-    mismatched = memberships_match()
-    print(f"memberships identical to baseline: {not mismatched} {mismatched[:5]}")
-    print(f"members in all segments: {AccountMembership.objects.count():,}")
-    second = refresh_in_child()
-    print(f"second refresh (nothing changed): {second['total']:.2f} s, membership changes logged: {second['changes']}")
+    figures["mismatched"] = memberships_match()
+    print(f"memberships identical to baseline: {not figures['mismatched']} {figures['mismatched'][:5]}")
+    figures["members"] = AccountMembership.objects.count()
+    print(f"members in all segments: {figures['members']:,}")
+    second = figures["second"] = refresh_in_child()
+    print(f"second refresh (nothing changed): {second['total']:.2f} s ({second['total'] / figures['baseline']:.2f}x), "
+          f"membership rows written: {second['rows_written']}, changes logged: {second['changes']}, "
+          f"longest apply transaction {second['longest_apply']:.3f} s, peak RSS {second['peak_mb']:.0f} MB")
     preview, count = preview_vs_count()
-    print(f"preview count {preview * 1000:.0f} ms vs hand COUNT(*) {count * 1000:.0f} ms")
+    figures.update(preview_ms=preview * 1000, count_ms=count * 1000, load_after=os.getloadavg())
+    print(f"preview count {preview * 1000:.0f} ms vs hand COUNT(*) {count * 1000:.0f} ms; "
+          f"load average {figures['load_before'][0]:.1f} -> {figures['load_after'][0]:.1f}")
+    return figures
 
 
 if __name__ == "__main__":
