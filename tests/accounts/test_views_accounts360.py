@@ -1,6 +1,7 @@
 """Accounts 360: login and roles, tabs, every filter, sorting, pagination, health, export, save as segment."""
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from accounts.filtersets import AccountFilterSet
 from accounts.models import Account
+from accounts.selectors import last_activity_expression
 from segments.conditions import matching_queryset
 from segments.insights import members_scope
 from segments.models import Segment
@@ -155,6 +157,18 @@ def test_health_label_filter_and_column_come_from_the_registered_metric(client_o
 def test_sorting(client_of, w, sort, expected):
     rows = shown(client_of(w["ada"]).get(f"{URL}?sort={sort}"))
     assert rows[: len(expected)] == expected
+
+
+def test_last_activity_is_the_stored_value_today_and_the_events_for_an_earlier_day(client_of, w):
+    # The list sorts and shows Account.last_activity_at (kept by the imports and the nightly step) ...
+    a1, a3 = w["accounts"]["A-1"], w["accounts"]["A-3"]
+    Account.objects.filter(pk=a3.pk).update(last_activity_at=timezone.now())
+    assert shown(client_of(w["ada"]).get(f"{URL}?sort=-last_activity"))[:1] == ["A-3"]
+    # ... an earlier as_of reads the events (the latest at or before it).
+    earlier = timezone.now() - dt.timedelta(days=5)
+    rows = Account.objects.annotate(last=last_activity_expression(as_of=earlier)).filter(pk__in=[a1.pk, a3.pk])
+    found = {r.pk: r.last for r in rows}
+    assert found[a1.pk] is None and found[a3.pk] < earlier - dt.timedelta(days=30)
 
 
 def test_sorting_by_csm_puts_accounts_without_csm_last(client_of, w):

@@ -8,6 +8,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.extensions import AccountMetric, account_extensions
+from accounts.services import account_last_activity_sync
 from segments.models import Segment
 from segments.services import segment_refresh
 from tests.factories import AccountFactory, CustomAttributeFactory, EventFactory, StaffFactory, TeamFactory
@@ -97,6 +98,7 @@ def world() -> dict:
     # Activity: A-1 active today, A-2 10 days ago, A-3 40 days ago, others never.
     for ext, days_ago in (("A-1", 0), ("A-2", 10), ("A-3", 40)):
         EventFactory(account=accounts[ext], occurred_at=now - dt.timedelta(days=days_ago, hours=1))
+    account_last_activity_sync()  # as the imports do: the pages read the stored last activity
     segments = {
         "big": segment_make("big", rule("mrr", "gte", 10000), order=1, name="Big accounts"),
         "emea": segment_make("emea", rule("region", "eq", "EMEA"), order=2, name="EMEA"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.extensions import account_extensions
 from accounts.models import Account
+from accounts.services import account_last_activity_sync
 from segments import insights
 from segments.models import MembershipChange, Segment, SegmentSnapshot
 from segments.page_services import segment_mark_viewed
@@ -100,6 +101,7 @@ def test_marking_a_segment_viewed_writes_at_most_once_an_hour(w, django_assert_n
 
 def _active(account, days_ago, now):
     EventFactory(account=account, occurred_at=now - dt.timedelta(days=days_ago, hours=2))
+    account_last_activity_sync(account_ids=[account.pk])
 
 
 def test_dormant_members_of_an_active_segment_are_outliers():
