@@ -160,6 +160,19 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# One cache for every process (web workers, and the qcluster whose nightly run
+# warms the segment pages' insights): Redis when REDIS_URL is set (the one
+# django-q2 uses), else a table of the default database, as django-q2's
+# broker: no extra service, shared by every process and host using the
+# database, and per database (each test run has its own, rolled back with
+# its tests). The table is created at migrate (health/apps.py).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "csbox"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "csbox_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 5000}}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -168,3 +168,32 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.date}: {self.score}"
+
+
+class CurrentHealth(models.Model):
+    """An account's latest stored score: a copy of its most recent HealthScore row.
+
+    Written set-based by the scoring step (health.services), in the same
+    transaction as the day's rows, so that the CSM lists can sort 100,000
+    accounts by health and filter them by label from an index instead of
+    looking up each account's latest row. Read only for "now"
+    (health.selectors.health_list_score_expression); the segment engine keeps
+    reading HealthScore, which answers for any day.
+    """
+
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.CASCADE,
+                                   related_name="current_health")
+    date = models.DateField()
+    score = models.PositiveSmallIntegerField(null=True)
+    label = models.CharField(max_length=10, choices=HealthLabel.choices, blank=True)
+
+    class Meta:
+        verbose_name = "current health"
+        verbose_name_plural = "current health"
+        indexes = [
+            models.Index(fields=["score", "account"], name="currenthealth_score_idx"),
+            models.Index(fields=["label", "account"], name="currenthealth_label_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.score} ({self.date})"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import CharField, Count, DateField, Expression, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Count, DateField, Expression, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Account
@@ -52,6 +52,32 @@ def health_score_expression(*, as_of: dt.datetime) -> Expression:
 def health_label_expression(*, as_of: dt.datetime) -> Expression:
     """The label of the same row as health_score ("" when unscored or missing)."""
     return _latest("label", day=_day(as_of), output_field=CharField())
+
+
+# CSM pages' metrics (health/apps.py): the same values, read from CurrentHealth for today ------
+
+
+def health_is_current(as_of: dt.datetime | dt.date | None) -> bool:
+    """True when as_of's (UTC) day is today or later: each account's latest row is then its CurrentHealth."""
+    return _day(as_of) >= _day(None)
+
+
+def health_list_score_expression(*, as_of: dt.datetime) -> Expression:
+    """health_score for the CSM pages: CurrentHealth's (a join, indexed) when as_of is today, else the history.
+
+    CurrentHealth holds each account's latest row, which is the latest row
+    dated on or before today unless a run scored a day still to come.
+    """
+    if health_is_current(as_of):
+        return F("current_health__score")
+    return health_score_expression(as_of=as_of)
+
+
+def health_list_label_expression(*, as_of: dt.datetime) -> Expression:
+    """health_label for the CSM pages, as health_list_score_expression ("" or NULL when unscored)."""
+    if health_is_current(as_of):
+        return F("current_health__label")
+    return health_label_expression(as_of=as_of)
 
 
 def health_annotate(queryset: QuerySet, *, as_of: dt.datetime | dt.date | None = None) -> QuerySet:

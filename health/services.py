@@ -3,9 +3,9 @@
 Scoring is set-based: per config, one INSERT ... SELECT computes every
 assigned account's parameter values, scores, label and details in the
 database (health.scorecard / health.sql), into a temporary table. Then one
-short transaction replaces the day's rows and the segments' average
-health. The number of queries depends on the number of configs, never on
-the number of accounts.
+short transaction replaces the day's rows, each account's current health
+(CurrentHealth) and the segments' average health. The number of queries
+depends on the number of configs, never on the number of accounts.
 """
 
 import datetime as dt
@@ -13,11 +13,12 @@ import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Avg, DecimalField, OuterRef, Subquery
+from django.db.models import Avg, DecimalField, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from health.models import HealthConfig, HealthParameter, HealthScore
+from accounts.models import Account
+from health.models import CurrentHealth, HealthConfig, HealthParameter, HealthScore
 from health.scorecard import assigned_accounts, configured_segment_ids, scorecard_of, scorecard_sql
 from segments.conditions import custom_definitions
 from segments.models import AccountMembership, Segment, SegmentSnapshot
@@ -63,6 +64,7 @@ def health_score_all(*, as_of: dt.datetime | None = None) -> ScoringResult:
             _new_scores_insert(config_id=config.pk, sql=sql, params=params)
         with transaction.atomic():
             scored, missing = _day_replace(day=day)
+            current_health_refresh(day=day)
             segment_snapshots_health_update(day=day)
     finally:
         _new_scores_drop()
@@ -114,6 +116,36 @@ def _day_replace(*, day: dt.date) -> tuple[int, int]:
         cursor.execute(f"SELECT COUNT(*) FROM {_NEW_SCORES} WHERE score IS NULL")  # noqa: S608
         missing = cursor.fetchone()[0]
     return written, missing
+
+
+def current_health_refresh(*, day: dt.date | None = None) -> int:
+    """Make CurrentHealth a copy of each account's latest HealthScore row again; return the rows written.
+
+    With `day`, only the accounts whose latest row may have changed when the
+    day's rows were replaced: those scored that day and those whose current
+    row was that day's. Without, every account. Two statements whatever the
+    number of accounts: a DELETE, then one INSERT ... SELECT of the latest
+    row (one top-1 read of the (account, date) index per account to write).
+    """
+    stale = CurrentHealth.objects.all()
+    if day is not None:
+        stale = stale.filter(Q(date=day) | Q(account_id__in=HealthScore.objects.filter(date=day).values("account_id")))
+    stale.delete()
+    return _current_health_insert_missing()
+
+
+def _current_health_insert_missing() -> int:
+    """Insert the latest row of every scored account that has no CurrentHealth row."""
+    latest = HealthScore.objects.filter(account_id=OuterRef("pk")).order_by("-date").values("pk")[:1]
+    missing = Account.objects.filter(~Exists(CurrentHealth.objects.filter(account_id=OuterRef("pk"))))
+    rows = HealthScore.objects.filter(pk__in=missing.values(latest_pk=Subquery(latest))).order_by()
+    sql, params = rows.values_list("account_id", "date", "score", "label").query.sql_with_params()
+    q = connection.ops.quote_name
+    columns = ", ".join(q(CurrentHealth._meta.get_field(name).column) for name in ("account", "date", "score",
+                                                                                     "label"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {q(CurrentHealth._meta.db_table)} ({columns}) {sql}", params)  # noqa: S608
+        return cursor.rowcount
 
 
 def segment_snapshots_health_update(*, day: dt.date) -> int:

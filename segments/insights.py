@@ -575,10 +575,14 @@ def segment_is_stale(*, segment: Segment, now: dt.datetime) -> bool:
 # The heavy insights, cached ----------------------------------------------------------------
 
 # The insights that read every member (outliers, completeness, overlap) are
-# kept for a quarter of an hour per segment refresh: members only change at a
-# refresh, and activity or data changes within minutes do not change the
-# verdicts a person acts on. The cache is Django's (per process by default).
-INSIGHTS_TTL = 15 * 60
+# kept per segment refresh (and edit): members only change at a refresh, and
+# they describe the segment as of it, as its membership does (the page says
+# when they were computed). The nightly pipeline computes them right after
+# the refresh and the health scores (page_services.segment_insights_warm),
+# so that nobody meets the cold path; the cache is shared by every process
+# (settings.CACHES: Redis, else a table of the database). A day and a bit:
+# an entry outlives the night to the next refresh, whose key is new anyway.
+INSIGHTS_TTL = 26 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -590,11 +594,16 @@ class HeavyInsights:
     computed_at: dt.datetime
 
 
-def segment_heavy_insights(*, segment: Segment, as_of: dt.datetime) -> HeavyInsights:
-    """Outliers, completeness and overlap of a segment, from the cache when computed in the last INSIGHTS_TTL."""
+def heavy_insights_key(segment: Segment) -> str:
+    """The cache key of the segment's insights: new at each refresh and each edit."""
     refreshed = segment.last_refreshed_at.timestamp() if segment.last_refreshed_at else 0
-    key = f"csbox:segment-insights:{segment.pk}:{refreshed}:{segment.updated_at.timestamp()}"
-    found = cache.get(key)
+    return f"csbox:segment-insights:{segment.pk}:{refreshed}:{segment.updated_at.timestamp()}"
+
+
+def segment_heavy_insights(*, segment: Segment, as_of: dt.datetime, recompute: bool = False) -> HeavyInsights:
+    """Outliers, completeness and overlap of a segment: from the cache unless absent (or `recompute`)."""
+    key = heavy_insights_key(segment)
+    found = None if recompute else cache.get(key)
     if found is not None:
         return found
     completeness, computed_fields = segment_completeness(segment=segment, as_of=as_of)

@@ -1,4 +1,7 @@
-"""Writes the CSM pages make: note that a segment was viewed; save filters as a draft segment."""
+"""Writes the CSM pages make: note that a segment was viewed; save filters as a draft segment.
+
+Also the nightly step that fills the shared cache with the segment pages' insights.
+"""
 
 import datetime as dt
 from collections.abc import Mapping
@@ -12,6 +15,7 @@ from django.utils.text import slugify
 
 from accounts.custom_attributes import number_to_json
 from accounts.filtersets import CUSTOM_PREFIX
+from segments import insights
 from segments.models import Segment, SegmentKind
 from segments.services import segment_refresh_enqueue, segment_validate
 
@@ -26,6 +30,19 @@ def segment_mark_viewed(*, segment: Segment, now: dt.datetime | None = None) -> 
     Segment.objects.filter(pk=segment.pk).filter(
         models.Q(last_viewed_at__isnull=True) | models.Q(last_viewed_at__lt=now - VIEW_RESOLUTION)
     ).update(last_viewed_at=now)
+
+
+def segment_insights_warm(*, as_of: dt.datetime | None = None) -> dict:
+    """The nightly step (after the refresh and health): compute and cache every visible segment's insights.
+
+    The first view of a segment page after the night is then a cache hit
+    in any web process. A fixed number of queries per segment, none per member.
+    """
+    as_of = as_of or timezone.now()
+    segments = list(Segment.objects.filter(visible=True).order_by("kind", "order", "name"))
+    for segment in segments:
+        insights.segment_heavy_insights(segment=segment, as_of=as_of, recompute=True)
+    return {"segments": len(segments)}
 
 
 def _number(value: Decimal | int | float) -> int | float:

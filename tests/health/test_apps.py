@@ -12,7 +12,13 @@ from accounts.extensions import account_extensions
 from csbox.pipeline import nightly_run, nightly_steps
 from health.demo import health_demo_configure
 from health.models import HealthScore
-from health.selectors import health_account_panel, health_label_expression, health_score_expression
+from health.selectors import (
+    health_account_panel,
+    health_label_expression,
+    health_list_label_expression,
+    health_list_score_expression,
+    health_score_expression,
+)
 from health.services import ScoringResult, health_score_all
 from health.templatetags.health_tags import health_sparkline, health_trend_arrow
 from segments.models import Segment, SegmentSnapshot
@@ -24,16 +30,20 @@ from tests.health.helpers import account_with_utilisation
 TODAY = AS_OF.date()
 
 
-def test_health_runs_in_the_nightly_pipeline_right_after_the_segments():
+def test_health_runs_in_the_nightly_pipeline_after_the_segments():
     names = [name for name, _ in nightly_steps()]
-    assert names[:2] == ["segments", "health"]
+    assert names[0] == "segments" and "health" in names[1:]
+    # The segment pages' insights are warmed once members and health are current.
+    assert names.index("segment_insights") > names.index("health")
     assert dict(nightly_steps())["health"] is health_score_all
 
 
 def test_the_registry_fields_and_the_csm_pages_get_their_sql_from_health():
     assert registry.provider("health_score") is health_score_expression
     assert registry.provider("health_label") is health_label_expression
-    assert account_extensions.metric("health_score").expression is health_score_expression
+    # The CSM pages read today's health from CurrentHealth (health_list_*), the engine the history.
+    assert account_extensions.metric("health_score").expression is health_list_score_expression
+    assert account_extensions.metric("health_label").expression is health_list_label_expression
     assert account_extensions.metric("health_label").choices == (("good", "Good"), ("average", "Average"),
                                                                   ("poor", "Poor"))
     assert [p.context for p in account_extensions.panels() if p.key == "health"] == [health_account_panel]

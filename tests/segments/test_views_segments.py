@@ -5,7 +5,9 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.utils import timezone
 
 from segments.models import MembershipChange, Segment, SegmentSnapshot
@@ -166,3 +168,36 @@ def test_migration_defaults_to_the_visible_segments_and_refuses_unknown_cells(cl
     html = client.get("/segments/migration/").content.decode()
     assert re.findall(r'value="([^"]+)" checked', html) == ["big", "emea"]
     assert client.get("/segments/migration/accounts/?from=nope").status_code == 404
+
+
+def test_the_nightly_step_warms_the_insights_of_every_visible_segment(get, w, monkeypatch):
+    from segments import insights
+    from segments.page_services import segment_insights_warm
+
+    assert segment_insights_warm() == {"segments": 2}  # big and emea; the hidden one is left to its viewers
+    hidden = w["segments"]["hidden"]
+    assert cache.get(insights.heavy_insights_key(hidden)) is None
+    warmed = cache.get(insights.heavy_insights_key(Segment.objects.get(slug="big")))
+    assert warmed is not None and [o.segment.slug for o in warmed.overlaps] == ["emea"]
+
+    def cold(**kwargs):
+        raise AssertionError("the page should read the warmed insights")
+
+    monkeypatch.setattr(insights, "segment_outliers", cold)
+    assert "Overlap" in get("/segments/big/")  # a cache hit: nothing computed
+
+
+def test_a_refresh_or_an_edit_gives_the_insights_a_new_key(w):
+    from segments import insights
+
+    segment = w["segments"]["big"]
+    before = insights.heavy_insights_key(segment)
+    segment_refresh(segment=segment)
+    segment.refresh_from_db()
+    assert insights.heavy_insights_key(segment) != before
+
+
+def test_the_cache_is_shared_by_every_process():
+    # A table of the database (or Redis with REDIS_URL), never a per-process memory cache.
+    assert settings.CACHES["default"]["BACKEND"] in ("django.core.cache.backends.db.DatabaseCache",
+                                                     "django.core.cache.backends.redis.RedisCache")
