@@ -7,16 +7,24 @@ value or only "is there an event in the window". The source then computes
 each family of uses in ONE set-based pass per owner (account, end user)
 into temporary tables, and the segments are compiled again with the source
 answering those uses from the tables: `pk IN (SELECT owner_id FROM table
-WHERE test)`. Two families:
+WHERE test)`. One pass over the events per owner:
 
-- latest: the latest event at or before as_of per owner and event name
-  (one GROUP BY, read down the covering index). It answers "days since the
-  last activity" and every "some event in the window" test (`usage gte 1`,
-  `logins eq 0`: quantities are positive, so a sum is >= 1 exactly when an
-  event is in the window, i.e. when the latest one is after its start).
-- sums: per owner, one SUM per (name, window) that needs its value (other
-  thresholds, lists, usage-change percentages), all windows ending at
-  as_of, in one GROUP BY over the widest window.
+- SQLite: `latest`, per owner and event name, the latest event at or
+  before as_of and the sum of quantities of each window used (one GROUP BY
+  in the covering index's order). It answers every "some event in the
+  window" test (`usage gte 1`, `logins eq 0`: quantities are positive, so a
+  sum is >= 1 exactly when an event is in the window, i.e. when the latest
+  one is after its start); `last` (its latest per owner) answers "days
+  since the last activity"; `sums` (from it, per owner) one SUM per (name,
+  window) whose value is needed (other thresholds, lists) and the
+  usage-change percentages (the previous window is S(2d) - S(d)).
+- PostgreSQL: `sums`, one GROUP BY owner (parallel workers) with the
+  latest event, the sums and the percentages; the "some event" tests stay
+  EXISTS probes of the covering index (grouping 10M events by owner and
+  name took 11 s, by owner 4 s).
+- users (per account): existing users by role, active users per window and
+  role (a user is active when their latest event at or before as_of is after
+  the window's start), inactive percentages; license utilisation reads it.
 
 Same semantics as the per-segment operands (segments.metrics): sums are
 never missing (an owner without a row has 0, decided from the bound in
@@ -49,7 +57,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull, LessThanOrEqual
 
 from accounts.models import LOGIN_EVENT, EndUser, Event
 from segments.operands import Operand, _clamp_int, any_of
@@ -229,7 +237,7 @@ class WindowSumOperand(SharedCountOperand):
 
     def _some(self) -> Q:
         """Some event of the window: its owner's latest event of that name is after the window's start."""
-        table = self.source.latest_table(owner=self.owner)
+        table = self.source.some_table(owner=self.owner)
         if table is None:
             return self.fallback.at_least(Decimal(1))
         name, days = self.key
@@ -274,9 +282,10 @@ class SharedValueOperand(Operand):
 
 
 class SharedDaysSinceOperand(Operand):
-    """Whole days since the latest event at or before as_of (as DaysSinceOperand), from the latest table.
+    """Whole days since the latest event at or before as_of (as DaysSinceOperand).
 
-    The owner's latest event is the latest of its rows (one per name).
+    From the per-owner table of latest events (`last`: one row per owner
+    with an event at or before as_of), so each bound is one range test.
     """
 
     scale = 0
@@ -285,19 +294,20 @@ class SharedDaysSinceOperand(Operand):
         self.table = table
         self.as_of = as_of
 
-    def _some_after(self, days: int) -> Q:
-        return _owners(self.table, _after(clamp_days(self.as_of, days)))
-
     def is_set(self) -> Q:
         return _owners(self.table)
 
     def at_least(self, bound: Decimal) -> Q:
         days = _clamp_int(bound)
-        return self.is_set() if days <= 0 else self.is_set() & ~self._some_after(-days)
+        if days <= 0:
+            return self.is_set()
+        latest = SharedColumn("latest", DateTimeField())
+        return _owners(self.table, LessThanOrEqual(latest, Value(clamp_days(self.as_of, -days),
+                                                                 output_field=DateTimeField())))
 
     def at_most(self, bound: Decimal) -> Q:
         days = _clamp_int(bound)
-        return MATCH_NONE if days < 0 else self._some_after(-(days + 1))
+        return MATCH_NONE if days < 0 else _owners(self.table, _after(clamp_days(self.as_of, -(days + 1))))
 
     def equals(self, bound: Decimal) -> Q:
         return self.at_least(bound) & self.at_most(bound)
@@ -325,7 +335,9 @@ class MetricSource:
         self.collecting = True
         self.sums: dict[str, dict[SumKey, str]] = {owner: {} for owner in OWNERS}
         self.changes: dict[str, dict[tuple[str | None, int], str]] = {owner: {} for owner in OWNERS}
-        self.latest_owners: set[str] = set()
+        self.some_owners: set[str] = set()  # "some event in the window" tests
+        self.last_owners: set[str] = set()  # days since the last activity
+        self.last_family: dict[str, str] = {}  # owner -> the table holding its latest event
         # ("users", role) / ("active", days, role) counts and ("inactive", days, role) percentages per account.
         self.users: dict[tuple, str] = {}
         self.built: set[str] = set()  # owners' tables that exist ("sums:account", "latest:user", ...)
@@ -349,13 +361,16 @@ class MetricSource:
 
     def latest(self, *, owner: str) -> Operand | None:
         """Days since the owner's latest event (any name), or None (collecting / not built)."""
-        table = self.latest_table(owner=owner)
-        return None if table is None else SharedDaysSinceOperand(table, as_of=self.as_of)
-
-    def latest_table(self, *, owner: str) -> str | None:
-        """The latest-event table once built (None while collecting: the use is recorded)."""
         if self.collecting:
-            self.latest_owners.add(owner)
+            self.last_owners.add(owner)
+            return None
+        family = self.last_family.get(owner)
+        return None if family is None else SharedDaysSinceOperand(_table_name(family), as_of=self.as_of)
+
+    def some_table(self, *, owner: str) -> str | None:
+        """The per-name latest-event table once built (None while collecting: the use is recorded)."""
+        if self.collecting:
+            self.some_owners.add(owner)
             return None
         return _table_name(f"latest:{owner}") if f"latest:{owner}" in self.built else None
 
@@ -396,35 +411,79 @@ class MetricSource:
     # The shared pass ----------------------------------------------------------------------
 
     def build(self) -> None:
-        """Compute every collected family into its temporary table (one statement each)."""
+        """Compute every collected family into its temporary tables: one pass over the events per owner."""
         self.collecting = False
         for owner in OWNERS:
-            if self.sums[owner]:
+            if connection.vendor == "sqlite":
+                self._build_by_name(owner)
+            elif self.sums[owner] or owner in self.last_owners:
                 self._create(f"sums:{owner}", self._sums_query(owner))
-            if owner in self.latest_owners:
-                self._create(f"latest:{owner}", _latest_query(owner, self.as_of))
+                if owner in self.last_owners:
+                    self.last_family[owner] = f"sums:{owner}"
         if self.users:
             self._create_users()
 
+    def _build_by_name(self, owner: str) -> None:
+        """(SQLite) One pass in the (owner, name, time, quantity) index's order, then small derived tables.
+
+        Measured at 1M events: 2x faster than a pass per family on SQLite;
+        on PostgreSQL a GROUP BY (owner, name) hashes text keys without
+        parallel workers, slower than the per-owner pass plus an EXISTS per
+        "some event" test, so PostgreSQL builds no per-name table.
+        """
+        if not (self.sums[owner] or owner in self.some_owners or owner in self.last_owners):
+            return
+        self._create(f"latest:{owner}", self._by_name_query(owner, with_sums=bool(self.sums[owner])))
+        if owner in self.last_owners:
+            self._create_last(owner)
+            self.last_family[owner] = f"last:{owner}"
+        if self.sums[owner]:
+            self._create_sums(owner)
+
+    def _windows(self, owner: str) -> dict[int, str]:
+        """Column of the per-name window sums, by window length."""
+        return {days: f"w{days}" for days in sorted({days for _, days in self.sums[owner]})}
+
+    def _by_name_query(self, owner: str, *, with_sums: bool):
+        """Per owner and event name: the latest event at or before as_of (and the sum of each window).
+
+        Every window ends at as_of, so each sum is one comparison per event.
+        Without a "latest" use, only the widest window is read.
+        """
+        as_of, windows = self.as_of, self._windows(owner) if with_sums else {}
+        events = _owned_events(owner).filter(occurred_at__lte=as_of)
+        if owner not in self.some_owners | self.last_owners:
+            events = events.filter(occurred_at__gt=clamp_days(as_of, -max(windows)))
+        sums = {column: Sum(Case(When(occurred_at__gt=clamp_days(as_of, -days), then=F("quantity")),
+                                 default=Value(0)), output_field=IntegerField())
+                for days, column in windows.items()}
+        grouped = events.order_by().values(owner, "name").annotate(latest=Max("occurred_at"), **sums)
+        latest_type = Event._meta.get_field("occurred_at").db_type(connection)
+        name_type = Event._meta.get_field("name").db_type(connection)
+        return grouped, [("name", name_type), ("latest", latest_type), *[(c, "BIGINT") for c in windows.values()]]
+
     def _sums_query(self, owner: str):
-        """One GROUP BY owner over the widest window: a SUM per window (and name) and the percentages.
+        """(PostgreSQL) One GROUP BY owner: the latest event, a SUM per (name, window), the percentages.
 
         Windows all end at as_of, so each sum is one comparison per event;
-        the previous window of a usage change is S(2d) - S(d).
+        the previous window of a usage change is S(2d) - S(d). Without a
+        "days since" use only the widest window is read (and, when every sum
+        is on the same events, filtered once).
         """
-        as_of, sums = self.as_of, self.sums[owner]
-        widest = max(days for _, days in sums)
-        events = _owned_events(owner).filter(occurred_at__gt=clamp_days(as_of, -widest), occurred_at__lte=as_of)
-        names = {name for name, _ in sums}
-        if len(names) == 1:  # every sum on the same events: filter once instead of per column
-            events = events.filter(_events_named(names.pop()))
-            names = None
-        annotations = {}
+        as_of, sums, with_latest = self.as_of, self.sums[owner], owner in self.last_owners
+        events = _owned_events(owner).filter(occurred_at__lte=as_of)
+        names, widest = {name for name, _ in sums}, max((days for _, days in sums), default=0)
+        whole_window = not with_latest and len(names) == 1
+        if not with_latest:
+            events = events.filter(occurred_at__gt=clamp_days(as_of, -widest))
+        if whole_window:
+            events = events.filter(_events_named(next(iter(names))))
+        annotations = {"latest": Max("occurred_at")} if with_latest else {}
         for (name, days), column in sums.items():
             inside = Q(occurred_at__gt=clamp_days(as_of, -days))
-            if names is not None:
+            if not whole_window:
                 inside &= _events_named(name)
-            quantity = F("quantity") if days == widest and names is None else Case(
+            quantity = F("quantity") if whole_window and days == widest else Case(
                 When(inside, then=F("quantity")), default=Value(0))
             annotations[column] = Sum(quantity, output_field=IntegerField())
         grouped = events.order_by().values(owner).annotate(**annotations)
@@ -437,9 +496,46 @@ class MetricSource:
 
             grouped = grouped.annotate(**{column: change(name, days)
                                           for (name, days), column in self.changes[owner].items()})
-        columns = [(c, "BIGINT") for c in sums.values()]
+        columns = [("latest", Event._meta.get_field("occurred_at").db_type(connection))] if with_latest else []
+        columns += [(c, "BIGINT") for c in sums.values()]
         columns += [(c, "DOUBLE PRECISION") for c in self.changes[owner].values()]
         return grouped, columns
+
+    def _create_sums(self, owner: str) -> None:
+        """(SQLite) Per owner: each (name, window) sum from the per-name table, and the usage-change percentages.
+
+        The previous window of a usage change is S(2d) - S(d); a percentage is
+        computed as segments.metrics.percentage does (multiply first, one
+        division of doubles): NULL when the previous window has no usage.
+        """
+        by_name, table, windows = _table_name(f"latest:{owner}"), _table_name(f"sums:{owner}"), self._windows(owner)
+        sums, changes, real = self.sums[owner], self.changes[owner], "DOUBLE PRECISION"
+        selects, params = [], []
+        for (name, days), column in sums.items():
+            test = "name <> %s" if name is None else "name = %s"
+            selects.append(f"SUM(CASE WHEN {test} THEN {windows[days]} ELSE 0 END) AS {column}")
+            params.append(LOGIN_EVENT if name is None else name)
+        percentages = []
+        for name, days in changes:
+            current, both = sums[(name, days)], sums[(name, 2 * days)]
+            previous = f"(g.{both} - g.{current})"
+            percentages.append(
+                f"CAST((g.{current} - {previous}) * 100 AS {real}) / CAST(NULLIF({previous}, 0) AS {real})")
+        columns = [*sums.values(), *changes.values()]
+        definitions = [f"{c} BIGINT" for c in sums.values()] + [f"{c} {real}" for c in changes.values()]
+        grouped = f"SELECT owner_id, {', '.join(selects)} FROM {by_name} GROUP BY owner_id"  # noqa: S608
+        outer = [*(f"g.{c}" for c in sums.values()), *percentages]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} (owner_id BIGINT NOT NULL, {', '.join(definitions)})")
+            cursor.execute(
+                f"INSERT INTO {table} (owner_id, {', '.join(columns)}) "  # noqa: S608
+                f"SELECT g.owner_id, {', '.join(outer)} FROM ({grouped}) g",
+                params,
+            )
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {table}")
+        self.built.add(f"sums:{owner}")
 
     def _create(self, family: str, query_and_columns) -> None:
         queryset, columns = query_and_columns
@@ -454,6 +550,21 @@ class MetricSource:
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {table}")  # autovacuum never analyses temporary tables
         self.built.add(family)
+
+    def _create_last(self, owner: str) -> None:
+        """The latest event per owner (any name), from the per-name table, and an index for the name tests."""
+        latest, last = _table_name(f"latest:{owner}"), _table_name(f"last:{owner}")
+        latest_type = Event._meta.get_field("occurred_at").db_type(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX {latest}_idx ON {latest} (name, latest)")
+            cursor.execute(f"DROP TABLE IF EXISTS {last}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {last} (owner_id BIGINT NOT NULL, latest {latest_type})")
+            cursor.execute(f"INSERT INTO {last} (owner_id, latest) "  # noqa: S608
+                           f"SELECT owner_id, MAX(latest) FROM {latest} GROUP BY owner_id")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {latest}")
+                cursor.execute(f"ANALYZE {last}")
+        self.built.add(f"last:{owner}")
 
     def _create_users(self) -> None:
         """Per account: existing users (by role), active ones per window, inactive percentages: one pass.
@@ -519,15 +630,6 @@ def _events_named(name: str | None) -> Q:
 def _owned_events(owner: str):
     events = Event.objects.all()
     return events.filter(user__isnull=False) if owner == "user" else events
-
-
-def _latest_query(owner: str, as_of: dt.datetime):
-    """The latest event at or before as_of per owner and name (GROUP BY in the covering index's order)."""
-    events = _owned_events(owner).filter(occurred_at__lte=as_of)
-    latest_type = Event._meta.get_field("occurred_at").db_type(connection)
-    name_type = Event._meta.get_field("name").db_type(connection)
-    grouped = events.order_by().values(owner, "name").annotate(latest=Max("occurred_at"))
-    return grouped, [("name", name_type), ("latest", latest_type)]
 
 
 def metric_source_for(ctx) -> MetricSource | None:
