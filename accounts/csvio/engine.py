@@ -73,6 +73,8 @@ class Importer:
             self.result.add_error(exc.line, exc.message)
             return
         self.flush(batch)
+        if not self.dry_run and self.result.ok:
+            self.handler.finish()
 
     def read_header(self, record: Record) -> bool:
         """Map header cells to columns; record every header problem. Return True when usable."""

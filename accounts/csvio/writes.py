@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -49,7 +50,8 @@ def _prepare(field) -> Callable[[Any], Any]:
     if kind == "DateTimeField":
         if connection.vendor == "sqlite" and connection.timezone.utcoffset(None) == dt.timedelta(0):
             # What adapt_datetimefield_value makes of the parsers' UTC datetimes, minus its checks.
-            return lambda value: (None if value is None else str(value.replace(tzinfo=None))
+            # isoformat() is str() of the naive value plus "+00:00": one call instead of two.
+            return lambda value: (None if value is None else value.isoformat(" ")[:-6]
                                   if value.tzinfo is dt.UTC else ops.adapt_datetimefield_value(value))
         return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
     if kind == "DateField":
@@ -73,8 +75,15 @@ class TableWriter:
         # Python-side defaults (e.g. quantity 1, custom {}), prepared once.
         self.defaults = {f.attname: self.prepare[f.attname](f.get_default()) for f in self.fields}
 
-    def insert(self, rows: list[dict[str, Any]]) -> None:
-        """Insert new rows; columns a row does not give take the field's default."""
+    def insert(self, rows: list[dict[str, Any]], *, index_order: tuple[str, ...] = ()) -> None:
+        """Insert new rows; columns a row does not give take the field's default.
+
+        With `index_order` (attnames), the rows get primary keys in the order
+        given, then are inserted sorted by those columns: each index whose key
+        starts with them is then filled page after page instead of at random
+        (the events' indexes: ~2x fewer page reads on a 1M-row table), while
+        the primary keys still follow the file (exports order ties by pk).
+        """
         if not rows:
             return
         present = rows[0].keys()
@@ -86,6 +95,11 @@ class TableWriter:
             params = [tuple([prepare[f.attname](row[f.attname]) if f.attname in row else defaults[f.attname]
                              for f in self.fields]) for row in rows]
         columns = [f.column for f in self.fields]
+        if index_order:
+            positions = [next(i for i, f in enumerate(self.fields) if f.attname == a) + 1 for a in index_order]
+            params = [(pk, *values) for pk, values in zip(self._new_pks(len(params)), params, strict=True)]
+            params.sort(key=itemgetter(*positions))
+            columns = [self.pk, *columns]
         if connection.vendor == "postgresql":
             self._copy(columns, params)
         else:
@@ -93,6 +107,24 @@ class TableWriter:
             placeholders = ", ".join(["%s"] * len(columns))
             # Identifiers from the model's _meta, quoted; values as parameters.
             self._executemany(f"INSERT INTO {_quote(self.table)} ({names}) VALUES ({placeholders})", params)  # noqa: S608
+
+    def _new_pks(self, count: int) -> list[int]:
+        """Reserve `count` new primary keys, increasing: what the database would have given the rows."""
+        table, pk = _quote(self.table), _quote(self.pk)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # nextval() per row, as COPY would: safe with concurrent writers.
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                               [self.table, self.pk, count])
+                return sorted(row[0] for row in cursor.fetchall())
+            # SQLite: after the highest id ever used (AUTOINCREMENT keeps it in sqlite_sequence).
+            # Only one connection writes at a time; a writer that got in first makes this
+            # transaction's insert fail (nothing written), never a duplicate.
+            cursor.execute(
+                f"SELECT MAX(COALESCE((SELECT MAX({pk}) FROM {table}), 0),"  # noqa: S608 - names from _meta
+                " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))", [self.table])
+            start = int(cursor.fetchone()[0]) + 1
+        return list(range(start, start + count))
 
     def _params(self, rows: list[dict[str, Any]], given: list[str | None]) -> list[tuple]:
         """One tuple per row; `given` names the attname read from the rows (None: the default)."""
@@ -130,7 +162,40 @@ class TableWriter:
             cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
             cursor.execute(f"DROP TABLE {staging}")
 
-    def existing(self, key: str, keys: list[str], attnames: list[str]) -> dict[str, dict[str, Any]]:
+    def raise_to(self, attname: str, values: dict[Any, Any]) -> None:
+        """Set `attname` of each row (pk -> value) to the value where it is NULL or lower: one UPDATE.
+
+        The values go into a temporary table (COPY / executemany), joined by
+        one set-based UPDATE: greatest(stored, new), NULL meaning "none yet".
+        """
+        if not values:
+            return
+        column, pk, table, staging = (_quote(self.by_attname[attname].column), _quote(self.pk), _quote(self.table),
+                                      _quote("csvio_raise"))
+        prepare = self.prepare[attname]
+        rows = ((key, prepare(value)) for key, value in values.items())  # streamed: one row at a time
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS SELECT {pk} AS pk, {column} AS value"  # noqa: S608
+                               f" FROM {table} WITH NO DATA")
+                with cursor.cursor.copy(f"COPY {staging} (pk, value) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cursor.execute(f"UPDATE {table} AS t SET {column} = s.value FROM {staging} AS s"  # noqa: S608
+                               f" WHERE t.{pk} = s.pk AND (t.{column} IS NULL OR t.{column} < s.value)")
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE {staging} (pk integer PRIMARY KEY, value)")
+                cursor.executemany(f"INSERT INTO {staging} (pk, value) VALUES (%s, %s)", rows)  # noqa: S608
+                # No UPDATE ... FROM before SQLite 3.33: the rows to raise first, then their new value by pk.
+                cursor.execute(
+                    f"UPDATE {table} SET {column} = (SELECT s.value FROM {staging} AS s WHERE s.pk = {table}.{pk})"  # noqa: S608
+                    f" WHERE {pk} IN (SELECT s.pk FROM {staging} AS s JOIN {table} AS t ON t.{pk} = s.pk"
+                    f" WHERE t.{column} IS NULL OR t.{column} < s.value)")
+            cursor.execute(f"DROP TABLE {staging}")
+
+    def existing(
+        self, key: str, keys: list[str], attnames: list[str], as_text: frozenset[str] = frozenset()
+    ) -> dict[str, dict[str, Any]]:
         """Return key -> {"pk": ..., attname: value} for the rows whose `key` is in `keys`.
 
         Values come back as the import's parsers make them (Decimal, date,
