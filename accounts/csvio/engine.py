@@ -125,7 +125,7 @@ class Importer:
         if not self.handler.compare_text:
             return None
         key_index = next(p.index for p in self.plan if p.column.name == self.fmt.key)
-        return UnchangedRows(self.plan, key_index, len(self.names), self.definitions)
+        return UnchangedRows(self.plan, key_index, len(self.names), self.definitions, self.fmt.model)
 
     def _required_header_columns(self, present: set[str]) -> list[str]:
         if not self.fmt.key_optional:
@@ -206,9 +206,10 @@ class Importer:
         if self.unchanged is not None:
             # Rows that are the export's text of what is stored need no typing (unchanged.py).
             candidates = self.unchanged.candidates(records)
-            existing = self.handler.existing(list(candidates), *self.compared)
+            existing = self.handler.existing(list(candidates), *self.compared, self.unchanged.as_text)
             resolvers = self.handler.references(self.reference_kinds) if self.reference_kinds else {}
             records, skipped = self.unchanged.split(records, candidates, existing, resolvers, self.seen_keys)
+            self.unchanged.type_texts(existing)
             self.result.rows += skipped
             self.result.unchanged += skipped
         batch = [self.parse(record) for record in records]

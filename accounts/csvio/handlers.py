@@ -44,15 +44,20 @@ class BulkHandler:
         """The values() arguments that fetch what a batch compares against."""
         return [*dict.fromkeys(fields), *(["custom"] if has_custom else [])], {}
 
-    def existing(self, keys: list[str], fields: list[str], has_custom: bool) -> dict[str, dict[str, Any]]:
-        """Return key -> the stored values of `fields` (and pk) for the keys that exist."""
+    def existing(
+        self, keys: list[str], fields: list[str], has_custom: bool, as_text: frozenset[str] = frozenset()
+    ) -> dict[str, dict[str, Any]]:
+        """Return key -> the stored values of `fields` (and pk) for the keys that exist.
+
+        The fields of `as_text` come as the export's text (TableWriter.existing).
+        """
         if not keys:
             return {}
         key = self.fmt.key
         names, expressions = self.lookups(fields, has_custom)
         names = [name for name in names if name != key]
         if not expressions:
-            return self.writer.existing(key, keys, [key, *names])
+            return self.writer.existing(key, keys, [key, *names], as_text)
         found: dict[str, dict[str, Any]] = {}
         for part in chunks(keys):
             for values in self.model.objects.filter(**{f"{key}__in": part}).values("pk", key, *names, **expressions):

@@ -79,3 +79,45 @@ def test_an_unknown_reference_is_an_error_even_where_nothing_is_stored(run_impor
     AccountFactory(external_id="A-1", name="Acme", csm=None)
     outcome = run_import("accounts", "external_id,name,csm\nA-1,Acme,ghost\n")
     assert outcome.errors == ['line 2, column csm: no staff member with username "ghost"']
+
+
+@pytest.mark.parametrize(
+    ("type_", "choices", "stored", "cell", "error"),
+    [
+        ("number", [], "5", "5", None),  # a string where a number belongs: typing stores the number 5
+        ("number", [], True, "true", '"true" is not a number'),  # a JSON true is not the number 1
+        ("text", [], 5, "5", None),  # a number where text belongs: typing stores the text "5"
+        ("boolean", [], "yes", "yes", None),  # a string is not a JSON boolean: typing stores true
+        ("choice", ["gold", "silver"], "bronze", "bronze", '"bronze" is not one of gold, silver'),
+        ("choice", ["gold", "silver"], 7, "7", '"7" is not one of gold, silver'),
+    ],
+)
+def test_a_stored_custom_value_typing_would_not_give_never_counts_as_unchanged(
+    run_import, type_, choices, stored, cell, error
+):
+    CustomAttributeFactory(key="c", type=type_, choices=choices)
+    AccountFactory(external_id="A-1", name="Acme", custom={"c": stored})
+    outcome = run_import("accounts", f"external_id,name,custom.c\nA-1,Acme,{cell}\n")
+    if error:
+        assert outcome.status == 1 and error in outcome.err
+    else:
+        assert outcome.status == 0 and "1 updated, 0 unchanged" in outcome.out, outcome.out
+
+
+@pytest.mark.parametrize(
+    ("type_", "choices", "stored", "cell"),
+    [
+        ("number", [], 5, "5"), ("number", [], 2.5, "2.5"), ("number", [], -0.00001, "-0.00001"),
+        ("text", [], "x, y", '"x, y"'), ("boolean", [], False, "false"), ("choice", ["gold"], "gold", "GOLD"),
+        ("date", [], "2026-02-03", "2026-02-03"),
+    ],
+)
+def test_stored_custom_values_as_the_export_writes_them_are_unchanged(run_import, type_, choices, stored, cell):
+    CustomAttributeFactory(key="c", type=type_, choices=choices)
+    AccountFactory(external_id="A-1", name="Acme", custom={"c": stored})
+    with CaptureQueriesContext(connection) as captured:
+        outcome = run_import("accounts", export_text("accounts"))
+        assert "1 unchanged" in outcome.out, outcome.out + outcome.err
+        outcome = run_import("accounts", f"external_id,name,custom.c\nA-1,Acme,{cell}\n")
+    assert outcome.status == 0 and "1 unchanged" in outcome.out, outcome.out + outcome.err
+    assert _writes(captured) == []
