@@ -19,9 +19,9 @@ WHERE test)`. One pass over the events per owner:
   window) whose value is needed (other thresholds, lists) and the
   usage-change percentages (the previous window is S(2d) - S(d)).
 - PostgreSQL: `sums`, one GROUP BY owner (parallel workers) with the
-  latest event, the sums and the percentages; the "some event" tests stay
-  EXISTS probes of the covering index (grouping 10M events by owner and
-  name took 11 s, by owner 4 s).
+  latest event, the latest event of each name a "some event" test uses,
+  the sums and the percentages (grouping 10M events by owner and name took
+  11 s, by owner 4 s).
 - users (per account): existing users by role, active users per window and
   role (a user is active when their latest event at or before as_of is after
   the window's start), inactive percentages; license utilisation reads it.
@@ -140,8 +140,8 @@ def _owners(table: str, *tests) -> Q:
     return Q(OwnerIn(table, list(tests)))
 
 
-def _after(moment: dt.datetime) -> GreaterThan:
-    return GreaterThan(SharedColumn("latest", DateTimeField()), Value(moment, output_field=DateTimeField()))
+def _after(moment: dt.datetime, column: str = "latest") -> GreaterThan:
+    return GreaterThan(SharedColumn(column, DateTimeField()), Value(moment, output_field=DateTimeField()))
 
 
 def _named(name: str | None) -> SharedTest:
@@ -237,11 +237,8 @@ class WindowSumOperand(SharedCountOperand):
 
     def _some(self) -> Q:
         """Some event of the window: its owner's latest event of that name is after the window's start."""
-        table = self.source.some_table(owner=self.owner)
-        if table is None:
-            return self.fallback.at_least(Decimal(1))
-        name, days = self.key
-        return _owners(table, _named(name), _after(clamp_days(self.source.as_of, -days)))
+        some = self.source.some_test(owner=self.owner, key=self.key)
+        return self.fallback.at_least(Decimal(1)) if some is None else some
 
 
 class UserCountOperand(SharedCountOperand):
@@ -335,7 +332,8 @@ class MetricSource:
         self.collecting = True
         self.sums: dict[str, dict[SumKey, str]] = {owner: {} for owner in OWNERS}
         self.changes: dict[str, dict[tuple[str | None, int], str]] = {owner: {} for owner in OWNERS}
-        self.some_owners: set[str] = set()  # "some event in the window" tests
+        self.somes: dict[str, set[SumKey]] = {owner: set() for owner in OWNERS}  # "some event in the window"
+        self.latest_columns: dict[str, dict[str | None, str]] = {owner: {} for owner in OWNERS}  # PostgreSQL
         self.last_owners: set[str] = set()  # days since the last activity
         self.last_family: dict[str, str] = {}  # owner -> the table holding its latest event
         # ("users", role) / ("active", days, role) counts and ("inactive", days, role) percentages per account.
@@ -367,12 +365,24 @@ class MetricSource:
         family = self.last_family.get(owner)
         return None if family is None else SharedDaysSinceOperand(_table_name(family), as_of=self.as_of)
 
-    def some_table(self, *, owner: str) -> str | None:
-        """The per-name latest-event table once built (None while collecting: the use is recorded)."""
+    def some_test(self, *, owner: str, key: SumKey) -> Q | None:
+        """"Some event named key[0] in the window of key[1] days" (None while collecting: the use is recorded).
+
+        The latest such event at or before as_of is after the window's start:
+        on SQLite a row of the per-name table, on PostgreSQL a column per name
+        of the per-owner table.
+        """
         if self.collecting:
-            self.some_owners.add(owner)
+            self.somes[owner].add(key)
             return None
-        return _table_name(f"latest:{owner}") if f"latest:{owner}" in self.built else None
+        name, days = key
+        start = clamp_days(self.as_of, -days)
+        if f"latest:{owner}" in self.built:
+            return _owners(_table_name(f"latest:{owner}"), _named(name), _after(start))
+        column = self.latest_columns[owner].get(name)
+        if column is None or f"sums:{owner}" not in self.built:
+            return None
+        return _owners(_table_name(f"sums:{owner}"), _after(start, column))
 
     def user_count(self, *, key: tuple, fallback: Operand) -> Operand:
         """`users` (key ("users", role)) or `active_users` (("active", days, role)) of an account."""
@@ -416,7 +426,7 @@ class MetricSource:
         for owner in OWNERS:
             if connection.vendor == "sqlite":
                 self._build_by_name(owner)
-            elif self.sums[owner] or owner in self.last_owners:
+            elif self.sums[owner] or self.somes[owner] or owner in self.last_owners:
                 self._create(f"sums:{owner}", self._sums_query(owner))
                 if owner in self.last_owners:
                     self.last_family[owner] = f"sums:{owner}"
@@ -431,7 +441,7 @@ class MetricSource:
         parallel workers, slower than the per-owner pass plus an EXISTS per
         "some event" test, so PostgreSQL builds no per-name table.
         """
-        if not (self.sums[owner] or owner in self.some_owners or owner in self.last_owners):
+        if not (self.sums[owner] or self.somes[owner] or owner in self.last_owners):
             return
         self._create(f"latest:{owner}", self._by_name_query(owner, with_sums=bool(self.sums[owner])))
         if owner in self.last_owners:
@@ -452,7 +462,7 @@ class MetricSource:
         """
         as_of, windows = self.as_of, self._windows(owner) if with_sums else {}
         events = _owned_events(owner).filter(occurred_at__lte=as_of)
-        if owner not in self.some_owners | self.last_owners:
+        if not self.somes[owner] and owner not in self.last_owners:
             events = events.filter(occurred_at__gt=clamp_days(as_of, -max(windows)))
         sums = {column: Sum(Case(When(occurred_at__gt=clamp_days(as_of, -days), then=F("quantity")),
                                  default=Value(0)), output_field=IntegerField())
@@ -472,13 +482,20 @@ class MetricSource:
         """
         as_of, sums, with_latest = self.as_of, self.sums[owner], owner in self.last_owners
         events = _owned_events(owner).filter(occurred_at__lte=as_of)
-        names, widest = {name for name, _ in sums}, max((days for _, days in sums), default=0)
+        keys = set(sums) | self.somes[owner]
+        names, widest = {name for name, _ in keys}, max(days for _, days in keys) if keys else 0
         whole_window = not with_latest and len(names) == 1
         if not with_latest:
             events = events.filter(occurred_at__gt=clamp_days(as_of, -widest))
         if whole_window:
             events = events.filter(_events_named(next(iter(names))))
         annotations = {"latest": Max("occurred_at")} if with_latest else {}
+        # The latest event per name the "some event" tests use: one column per name.
+        some_names = {name for name, _ in self.somes[owner]}
+        latest_columns = self.latest_columns[owner]
+        for name in sorted(some_names, key=lambda n: (n is not None, n or "")):
+            latest_columns[name] = column = f"l{len(latest_columns)}"
+            annotations[column] = Max(Case(When(_events_named(name), then=F("occurred_at"))))
         for (name, days), column in sums.items():
             inside = Q(occurred_at__gt=clamp_days(as_of, -days))
             if not whole_window:
@@ -496,7 +513,9 @@ class MetricSource:
 
             grouped = grouped.annotate(**{column: change(name, days)
                                           for (name, days), column in self.changes[owner].items()})
-        columns = [("latest", Event._meta.get_field("occurred_at").db_type(connection))] if with_latest else []
+        time_type = Event._meta.get_field("occurred_at").db_type(connection)
+        columns = [("latest", time_type)] if with_latest else []
+        columns += [(c, time_type) for c in latest_columns.values()]
         columns += [(c, "BIGINT") for c in sums.values()]
         columns += [(c, "DOUBLE PRECISION") for c in self.changes[owner].values()]
         return grouped, columns
