@@ -12,7 +12,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import In
 from django.utils import timezone
@@ -59,12 +59,26 @@ def _within_days(queryset: QuerySet, field: str, days) -> QuerySet:
     return queryset.filter(**{f"{field}__gte": today, f"{field}__lte": today + dt.timedelta(days=int(days))})
 
 
+def health_label_account_ids(labels: list[str], metric: AccountMetric | None) -> QuerySet:
+    """The ids of the accounts whose health label is one of `labels`, as a subquery (none without health).
+
+    A label stored on a related row (F("relation__column"): today's
+    CurrentHealth) is read from that table alone, down the label's index;
+    any other expression is computed per account.
+    """
+    if metric is None or not labels:
+        return Account.objects.none().values("pk")
+    expression = metric.annotation(as_of=timezone.now())
+    if isinstance(expression, F) and expression.name.count("__") == 1:
+        relation, column = expression.name.split("__")
+        related = Account._meta.get_field(relation)
+        return related.related_model.objects.filter(**{f"{column}__in": list(labels)}).values(related.field.attname)
+    return Account.objects.filter(In(expression, list(labels))).values("pk")
+
+
 def health_label_accounts(labels: list[str], metric: AccountMetric | None) -> QuerySet:
     """Accounts whose health label is one of `labels` (none when health is not installed)."""
-    if metric is None or not labels:
-        return Account.objects.none()
-    expression = metric.annotation(as_of=timezone.now())
-    return Account.objects.filter(In(expression, list(labels)))
+    return Account.objects.filter(pk__in=health_label_account_ids(labels, metric))
 
 
 class AccountFiltersBase(django_filters.FilterSet):
@@ -137,7 +151,7 @@ class AccountFilterSet(AccountFiltersBase):
     def filter_health_label(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(pk__in=health_label_accounts(value, self.health_label_metric).values("pk"))
+        return queryset.filter(pk__in=health_label_account_ids(value, self.health_label_metric))
 
 
 class SubscriptionFilterSet(AccountFiltersBase):
@@ -176,4 +190,4 @@ class SubscriptionFilterSet(AccountFiltersBase):
     def filter_health_label(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(account__in=health_label_accounts(value, self.health_label_metric).values("pk"))
+        return queryset.filter(account__in=health_label_account_ids(value, self.health_label_metric))

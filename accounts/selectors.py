@@ -145,11 +145,18 @@ def list_page(
     The page's `object_list` holds model instances carrying the annotations.
     A sort whose annotation is missing (health without the health app)
     falls back to the primary key. `count`: a cheaper way to count the
-    rows, when the caller knows one.
+    rows, when the caller knows one (else the queryset's, without the sort).
+
+    A sort on a column of a related row (current health: an annotation
+    F("relation__column")) reads the rows that have a related row, down
+    that column's index (see _related_ids); only a page reaching rows
+    without one (accounts created since the last scoring) runs the full
+    ordering too (a fourth query).
     """
     order_expr = annotations.for_sort(sort)
     ids = queryset.order_by()
     nullable = True
+    related_sort = isinstance(order_expr, F) and "__" in order_expr.name and not sort.field
     if order_expr is not None and not sort.field:
         ids = ids.alias(sort_value=order_expr)
         order_expr = F("sort_value")
@@ -157,14 +164,43 @@ def list_page(
         nullable = _nullable(queryset.model, sort.field)
     ordering = [_order(order_expr, descending, nullable=nullable)] if order_expr is not None else []
     ids = ids.order_by(*ordering, "-pk" if descending else "pk").values_list("pk", flat=True)
-    page = _Paginator(ids, per_page, count=count).get_page(page_number)
-    page_ids = list(page.object_list)
+    if count is None:
+        count = queryset.order_by().count
+    if not related_sort:
+        page = _Paginator(ids, per_page, count=count).get_page(page_number)
+        page_ids = list(page.object_list)
+    else:
+        page = _Paginator(_related_ids(queryset, annotations.for_sort(sort).name, descending), per_page,
+                          count=count).get_page(page_number)
+        page_ids = list(page.object_list)
+        expected = page.end_index() - page.start_index() + 1 if page.paginator.count else 0
+        if len(page_ids) < expected:  # the page reaches rows without a related row: the full ordering
+            page_ids = list(ids[page.start_index() - 1 : page.end_index()])
     rows = queryset.model.objects.filter(pk__in=page_ids).select_related(*related)
     if annotations.expressions:
         rows = rows.annotate(**annotations.expressions)
     by_id = {row.pk: row for row in rows}
     page.object_list = [by_id[pk] for pk in page_ids if pk in by_id]
     return page
+
+
+def _related_ids(queryset: QuerySet, path: str, descending: bool) -> QuerySet:
+    """The ids of the rows that have the related row of `path` ("relation__column"), in the sort's order.
+
+    Rows without a related row have no value: they sort last both ways, so
+    these rows come first, in the same order as the full sort. Through an
+    inner join the databases can read them down the related column's index
+    and stop at the page, where a LEFT JOIN makes them join and sort every row.
+    """
+    relation = path.rsplit("__", 1)[0]
+    # Ties by the related row's key when it is the row's own (CurrentHealth's account): the
+    # same order, and the one of the related (column, key) index, so nothing is left to sort.
+    related_pk = queryset.model._meta.get_field(relation).related_model._meta.pk
+    same_key = related_pk.is_relation and related_pk.related_model is queryset.model
+    tie = f"{relation}__pk" if same_key else "pk"
+    ordering = [_order(F(path), descending), F(tie).desc() if descending else F(tie).asc()]
+    return queryset.order_by().filter(**{f"{relation}__isnull": False}).order_by(*ordering).values_list(
+        "pk", flat=True)
 
 
 class _Paginator(Paginator):

@@ -1,6 +1,7 @@
 """CurrentHealth: each account's latest score, written with the day's scores, read by the CSM pages for today."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -130,3 +131,30 @@ def test_accounts_360_filters_and_sorts_on_current_health(client, csm_user):
     assert "Poorly Ltd" in html and "Goodly Ltd" not in html and "Neverscored Ltd" not in html
     html = client.get("/accounts/?sort=-health").content.decode()
     assert html.index("Goodly Ltd") < html.index("Poorly Ltd") < html.index("Neverscored Ltd")  # unscored last
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sorting_by_health_pages_through_scored_unscored_and_never_scored_accounts(client, csm_user, descending):
+    today = timezone.now().date()
+    accounts = [AccountFactory(name=f"Acct-{n:03d}") for n in range(34)]
+    for n, account in enumerate(accounts[:30]):
+        score = None if n % 7 == 0 else (n * 37) % 11 * 10  # ties, and unscored rows
+        _score(account, today, score, "" if score is None else "good" if score >= 70 else "poor" if score < 40
+               else "average")
+    current_health_refresh()  # the last four accounts were created since: no CurrentHealth row
+    scores = {a.pk: s for a, s in zip(accounts[:30], CurrentHealth.objects.order_by("account_id").values_list(
+        "score", flat=True), strict=True)}
+
+    def key(account):
+        score = scores.get(account.pk)
+        if descending:
+            return (score is None, -(score or 0), -account.pk)
+        return (score is None, score or 0, account.pk)
+
+    expected = [a.name for a in sorted(accounts, key=key)]
+    client.force_login(csm_user)
+    shown = []
+    for page in (1, 2):
+        html = client.get(f"/accounts/?sort={'-' if descending else ''}health&per_page=25&page={page}").content
+        shown += re.findall(r"Acct-\d{3}", html.decode())
+    assert list(dict.fromkeys(shown)) == expected
