@@ -192,7 +192,10 @@ def parse_datetime(cell: str) -> dt.datetime:
 
 
 def _in_utc(cell: str, value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
+    tzinfo = value.tzinfo
+    if tzinfo is dt.UTC:  # "Z": already what the writers expect (no astimezone copy)
+        return value
+    if tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     try:
         return value.astimezone(dt.UTC)

@@ -245,15 +245,22 @@ class Importer:
         if not kinds:
             return
         resolvers = self.handler.references(kinds)
-        for kind, resolver in resolvers.items():
-            resolver.load(name for row in batch for column, name in row.refs if column.reference == kind)
+        wanted: dict[str, set[str]] = {kind: set() for kind in resolvers}
         for row in batch:
             for column, name in row.refs:
-                resolver = resolvers[column.reference]
-                found = resolver.get(name)
+                wanted[column.reference].add(name)
+        for kind, resolver in resolvers.items():
+            resolver.load(wanted[kind])
+        # Per column of the file: its resolver's get, and whether it is a user (pk, account pk).
+        lookups = {id(plan.column): (resolvers[plan.column.reference].get, plan.column.reference == "user")
+                   for plan in self.plan if plan.kind == REFERENCE}
+        for row in batch:
+            for column, name in row.refs:
+                get, is_user = lookups[id(column)]
+                found = get(name)
                 if found is None:
-                    row.error(column.name, resolver.message(name))
-                elif column.reference == "user":
+                    row.error(column.name, resolvers[column.reference].message(name))
+                elif is_user:
                     row.values[column.field], row.user_account = found
                 else:
                     row.values[column.field] = found

@@ -59,7 +59,8 @@ class Reference:
 
     def load(self, names: Iterable[str]) -> None:
         """Look up every name not seen yet, in as few queries as possible."""
-        unknown = [n for n in set(names) if n not in self.cache]
+        cache = self.cache
+        unknown = [n for n in (names if isinstance(names, set) else set(names)) if n not in cache]
         if len(self.cache) + len(unknown) > _CACHE_LIMIT:
             self.cache.clear()
         with connection.cursor() as cursor:

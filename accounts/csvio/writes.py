@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -87,17 +88,19 @@ class TableWriter:
         if not rows:
             return
         present = rows[0].keys()
+        pks = self._new_pks(len(rows)) if index_order else None
         if all(row.keys() == present for row in rows):
             # The usual case: every row gives the same columns (those of the file).
-            params = self._params(rows, [f.attname if f.attname in present else None for f in self.fields])
+            params = self._params(rows, [f.attname if f.attname in present else None for f in self.fields], pks)
         else:
             prepare, defaults = self.prepare, self.defaults
             params = [tuple([prepare[f.attname](row[f.attname]) if f.attname in row else defaults[f.attname]
                              for f in self.fields]) for row in rows]
+            if pks:
+                params = [(pk, *values) for pk, values in zip(pks, params, strict=True)]
         columns = [f.column for f in self.fields]
         if index_order:
             positions = [next(i for i, f in enumerate(self.fields) if f.attname == a) + 1 for a in index_order]
-            params = [(pk, *values) for pk, values in zip(self._new_pks(len(params)), params, strict=True)]
             params.sort(key=itemgetter(*positions))
             columns = [self.pk, *columns]
         if connection.vendor == "postgresql":
@@ -126,11 +129,21 @@ class TableWriter:
             start = int(cursor.fetchone()[0]) + 1
         return list(range(start, start + count))
 
-    def _params(self, rows: list[dict[str, Any]], given: list[str | None]) -> list[tuple]:
-        """One tuple per row; `given` names the attname read from the rows (None: the default)."""
-        columns = [(a, self.prepare[a] if a else None, self.defaults[f.attname])
-                   for a, f in zip(given, self.fields, strict=True)]
-        return [tuple([(row[a] if p is _SAME else p(row[a])) if a else d for a, p, d in columns]) for row in rows]
+    def _params(self, rows: list[dict[str, Any]], given: list[str | None], pks: list[int] | None) -> list[tuple]:
+        """One tuple per row (its pk first when `pks`); `given` names the attname read (None: the default).
+
+        Built column by column with map() and zip() (C loops): only the values a
+        field must convert (e.g. datetimes on SQLite) cost a Python call each.
+        """
+        columns: list[Any] = [pks] if pks is not None else []
+        for attname, field in zip(given, self.fields, strict=True):
+            if attname is None:
+                columns.append(repeat(self.defaults[field.attname], len(rows)))
+                continue
+            values = map(itemgetter(attname), rows)
+            prepare = self.prepare[attname]
+            columns.append(list(values if prepare is _SAME else map(prepare, values)))
+        return list(zip(*columns, strict=False))  # repeat() objects are as long as the rows
 
     def update(self, rows: list[tuple[Any, dict[str, Any]]], attnames: list[str]) -> None:
         """Set `attnames` of each (pk, values) row; every row gives all of them."""
