@@ -168,6 +168,8 @@ def pages() -> list[tuple]:
         (f"Segment page {tab.slug}, first view after the nightly", f"/segments/{tab.slug}/", "warmed"),
         (f"Segment page {tab.slug}, insights not cached", f"/segments/{tab.slug}/", True),
         ("Segment migration (visible segments, 30 days)", "/segments/migration/"),
+        ("Segment migration, first view after the nightly", "/segments/migration/", "warmed"),
+        ("Segment migration, not cached", "/segments/migration/", True),
     ]
 
 

@@ -10,6 +10,7 @@ higher app registers (accounts.extensions), or from the registry's
 """
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
+    BigIntegerField,
     BooleanField,
     Case,
     Count,
@@ -662,12 +664,86 @@ class MigrationMatrix:
         ]
 
 
+# Up to this many chosen segments, an account's memberships on a day fit in
+# one integer of bits (BIGINT): the matrix is then two GROUP BY, no join.
+MAX_BITMASK_SEGMENTS = 62
+
+
 def migration_matrix(*, segments: list[Segment], date_from: dt.date, date_to: dt.date) -> MigrationMatrix:
     """How many accounts were in each segment at date_from and in each segment at date_to (one query).
 
     An account in several chosen segments counts in each pair; "none" (None)
-    is an account in none of the chosen segments on that date.
+    is an account in none of the chosen segments on that date. Cached per
+    choice of segments and days until one of them is refreshed or edited
+    (the nightly step warms the page's default view).
     """
+    key = _migration_key(segments, date_from, date_to)
+    cells = cache.get(key)
+    if cells is None:
+        if len(segments) <= MAX_BITMASK_SEGMENTS:
+            cells = _migration_cells_by_bits(segments=segments, date_from=date_from, date_to=date_to)
+        else:
+            cells = _migration_cells_by_join(segments=segments, date_from=date_from, date_to=date_to)
+        cache.set(key, cells, INSIGHTS_TTL)
+    return MigrationMatrix(segments=segments, date_from=date_from, date_to=date_to, cells=cells)
+
+
+def _migration_key(segments: list[Segment], date_from: dt.date, date_to: dt.date) -> str:
+    """New whenever a chosen segment is refreshed or edited (the only writes of the change log)."""
+    stamps = ",".join(f"{s.pk}.{s.last_refreshed_at.timestamp() if s.last_refreshed_at else 0}"
+                      f".{s.updated_at.timestamp()}" for s in segments)
+    digest = hashlib.sha256(stamps.encode()).hexdigest()[:32]
+    return f"csbox:segment-migration:{date_from}:{date_to}:{digest}"
+
+
+def _migration_cells_by_bits(*, segments: list[Segment], date_from: dt.date,
+                             date_to: dt.date) -> dict[tuple[int | None, int | None], int]:
+    """The matrix from two GROUP BY over the change log: no join, whatever the number of members.
+
+    Per (segment, account), the net joins up to each day (one pass for both
+    days, down the (segment, account, at, change) index); per account, the
+    chosen segments it was in on each day as bits of two integers; then the
+    number of accounts per pair of bit sets (a few hundred at most), which
+    are spread over the cells here: a loop over combinations, not accounts.
+    """
+    bit = Case(*[When(segment_id=s.pk, then=Value(1 << i)) for i, s in enumerate(segments)],
+               default=Value(0), output_field=BigIntegerField())
+    joined = Case(When(change=ChangeKind.JOINED, then=Value(1)), default=Value(-1), output_field=IntegerField())
+
+    def net(day: dt.date) -> Sum:
+        return Sum(Case(When(at__lt=end_of_day(day), then=joined), default=Value(0), output_field=IntegerField()))
+
+    per_member = (
+        MembershipChange.objects.filter(segment_id__in=[s.pk for s in segments], account__isnull=False,
+                                        at__lt=end_of_day(max(date_from, date_to)))
+        .values("segment_id", "account_id")
+        .annotate(net_from=net(date_from), net_to=net(date_to), bit=Max(bit))
+        .order_by()
+    )
+    sql, params = per_member.query.sql_with_params()
+    # Only ORM-compiled SQL and fixed text: every value is a parameter.
+    query = (
+        "SELECT bits_from, bits_to, COUNT(*) FROM ("  # noqa: S608
+        "SELECT account_id, SUM(CASE WHEN net_from > 0 THEN bit ELSE 0 END) AS bits_from, "
+        f"SUM(CASE WHEN net_to > 0 THEN bit ELSE 0 END) AS bits_to FROM ({sql}) per_member GROUP BY account_id"
+        ") per_account WHERE bits_from > 0 OR bits_to > 0 GROUP BY bits_from, bits_to"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        combinations = cursor.fetchall()
+    cells: dict[tuple[int | None, int | None], int] = {}
+    for bits_from, bits_to, count in combinations:
+        sources = [s.pk for i, s in enumerate(segments) if int(bits_from) >> i & 1] or [None]
+        targets = [s.pk for i, s in enumerate(segments) if int(bits_to) >> i & 1] or [None]
+        for source in sources:
+            for target in targets:
+                cells[(source, target)] = cells.get((source, target), 0) + count
+    return cells
+
+
+def _migration_cells_by_join(*, segments: list[Segment], date_from: dt.date,
+                             date_to: dt.date) -> dict[tuple[int | None, int | None], int]:
+    """The matrix by joining the members of each day on the account (any number of segments)."""
     ids = [s.pk for s in segments]
     sql1, params1 = members_at(segment_ids=ids, day=date_from).query.sql_with_params()
     sql2, params2 = members_at(segment_ids=ids, day=date_to).query.sql_with_params()
@@ -683,8 +759,7 @@ def migration_matrix(*, segments: list[Segment], date_from: dt.date, date_to: dt
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params1, *params2])
-        cells = {(src, dst): count for src, dst, count in cursor.fetchall()}
-    return MigrationMatrix(segments=segments, date_from=date_from, date_to=date_to, cells=cells)
+        return {(src, dst): count for src, dst, count in cursor.fetchall()}
 
 
 def migration_accounts(
@@ -705,7 +780,27 @@ def migration_accounts(
 
 
 def last_change_days() -> tuple[dt.date | None, dt.date | None]:
-    """The first and last day with a recorded membership change (defaults for the migration form)."""
-    bounds = MembershipChange.objects.filter(account__isnull=False).aggregate(first=Min("at"), last=Max("at"))
-    to_date = [bounds["first"], bounds["last"]]
-    return tuple(None if v is None else v.astimezone(dt.UTC).date() for v in to_date)  # type: ignore[return-value]
+    """The first and last day with a recorded membership change of an account (the migration form's defaults).
+
+    One query of two top-1 reads of the (at) index of account changes.
+    """
+    changes = MembershipChange.objects.filter(account__isnull=False)
+    bounds = changes.annotate(
+        first=Subquery(changes.order_by("at").values("at")[:1]),
+        last=Subquery(changes.order_by("-at").values("at")[:1]),
+    ).values_list("first", "last")[:1]
+    found = next(iter(bounds), (None, None))
+    return tuple(None if v is None else v.astimezone(dt.UTC).date() for v in found)  # type: ignore[return-value]
+
+
+def migration_days(*, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                   today: dt.date) -> tuple[dt.date, dt.date]:
+    """The migration page's days: those given, else the last day of the log and 30 days before (at most its first)."""
+    first, last = last_change_days()
+    date_to = date_to or last or today
+    return date_from or max(first or date_to, date_to - dt.timedelta(days=30)), date_to
+
+
+def migration_default_segments(available: list[Segment]) -> list[Segment]:
+    """The segments the migration page shows by default: the first 8 visible ones."""
+    return [s for s in available if s.visible][:8]

@@ -33,16 +33,24 @@ def segment_mark_viewed(*, segment: Segment, now: dt.datetime | None = None) -> 
 
 
 def segment_insights_warm(*, as_of: dt.datetime | None = None) -> dict:
-    """The nightly step (after the refresh and health): compute and cache every visible segment's insights.
+    """The nightly step (after the refresh and health): cache every visible segment's insights.
 
-    The first view of a segment page after the night is then a cache hit
-    in any web process. A fixed number of queries per segment, none per member.
+    And the migration page's default matrix: the first view of these pages
+    after the night is then a cache hit in any web process. A fixed number
+    of queries per segment, none per member.
     """
     as_of = as_of or timezone.now()
-    segments = list(Segment.objects.filter(visible=True).order_by("kind", "order", "name"))
+    segments = list(Segment.objects.order_by("kind", "order", "name"))
     for segment in segments:
-        insights.segment_heavy_insights(segment=segment, as_of=as_of, recompute=True)
-    return {"segments": len(segments)}
+        if segment.visible:
+            insights.segment_heavy_insights(segment=segment, as_of=as_of, recompute=True)
+    # And the migration page's default view (the matrix is cached per refresh of its segments).
+    accounts = [s for s in segments if s.kind == SegmentKind.ACCOUNT]
+    chosen = insights.migration_default_segments(accounts)
+    if chosen:
+        date_from, date_to = insights.migration_days(today=timezone.now().date())
+        insights.migration_matrix(segments=chosen, date_from=date_from, date_to=date_to)
+    return {"segments": sum(s.visible for s in segments), "migration_segments": len(chosen)}
 
 
 def _number(value: Decimal | int | float) -> int | float:

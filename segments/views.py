@@ -392,22 +392,21 @@ def segment_detail(request: HttpRequest, slug: str) -> HttpResponse:
 # Migration ----------------------------------------------------------------------------------------------
 
 
-def _date(value: str | None, default: dt.date) -> dt.date:
+def _date(value: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if value else default
+        return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        return default
+        return None
 
 
 def _migration_params(request: HttpRequest) -> tuple[list[Segment], list[Segment], dt.date, dt.date]:
     """The account segments to choose from, the chosen ones (default: the visible ones) and the two days."""
     available = list(Segment.objects.filter(kind=SegmentKind.ACCOUNT).order_by("order", "name"))
     wanted = set(request.GET.getlist("segments"))
-    chosen = [s for s in available if s.slug in wanted] or [s for s in available if s.visible][:8]
-    first, last = insights.last_change_days()
-    today = timezone.now().date()
-    date_to = _date(request.GET.get("date_to"), last or today)
-    date_from = _date(request.GET.get("date_from"), max(first or date_to, date_to - dt.timedelta(days=30)))
+    chosen = [s for s in available if s.slug in wanted] or insights.migration_default_segments(available)
+    date_from, date_to = insights.migration_days(date_from=_date(request.GET.get("date_from")),
+                                                 date_to=_date(request.GET.get("date_to")),
+                                                 today=timezone.now().date())
     return available, chosen, date_from, date_to
 
 

@@ -1,6 +1,7 @@
 """Segment insights: overlap, hygiene flags, outliers, summary, health fallback, migration from the change log."""
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 import pytest
@@ -286,3 +287,44 @@ def test_heavy_insights_are_cached_until_the_next_refresh(w):
     assert again.computed_at > first.computed_at
     same = insights.segment_heavy_insights(segment=Segment.objects.get(pk=segment.pk), as_of=timezone.now())
     assert same.computed_at == again.computed_at
+
+
+def test_the_matrix_by_bits_is_the_matrix_by_join_on_a_random_log():
+    rng = random.Random(6)
+    segments = [Segment.objects.create(slug=f"r{i}", name=f"R{i}") for i in range(5)]
+    accounts = [AccountFactory() for _ in range(40)]
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(6)]
+    for account in accounts:
+        for segment in rng.sample(segments, rng.randint(0, 4)):
+            member = False
+            for day in days:  # joins and leaves alternate, as the refresh writes them
+                if rng.random() < 0.4:
+                    _log(segment, account, "left" if member else "joined", day, hour=rng.randint(0, 23))
+                    member = not member
+    for date_from, date_to in [(days[0], days[-1]), (days[2], days[2]), (days[4], days[1]), (days[1], days[3])]:
+        chosen = rng.sample(segments, 3)
+        by_bits = insights._migration_cells_by_bits(segments=chosen, date_from=date_from, date_to=date_to)
+        by_join = insights._migration_cells_by_join(segments=chosen, date_from=date_from, date_to=date_to)
+        assert by_bits == by_join and sum(by_bits.values()) > 0
+
+
+def test_the_matrix_is_cached_until_a_chosen_segment_is_refreshed(moves):
+    day1, _, day3 = moves["days"]
+    s1, s2 = moves["s1"], moves["s2"]
+    before = insights.migration_matrix(segments=[s1, s2], date_from=day1, date_to=day3).cells
+    _log(s2, AccountFactory(), "joined", day3)  # written by a refresh, which also stamps the segment
+    assert insights.migration_matrix(segments=[s1, s2], date_from=day1, date_to=day3).cells == before
+    Segment.objects.filter(pk=s2.pk).update(last_refreshed_at=timezone.now())
+    s2.refresh_from_db()
+    after = insights.migration_matrix(segments=[s1, s2], date_from=day1, date_to=day3).cells
+    assert after[(None, s2.pk)] == before[(None, s2.pk)] + 1
+
+
+def test_the_log_s_first_and_last_day_and_the_default_days(moves):
+    day1, _, day3 = moves["days"]
+    assert insights.last_change_days() == (day1, day3)
+    assert insights.migration_days(today=dt.date(2027, 1, 1)) == (day1, day3)
+    assert insights.migration_days(date_to=dt.date(2026, 6, 1), today=dt.date(2027, 1, 1)) == (
+        dt.date(2026, 5, 2), dt.date(2026, 6, 1))
+    MembershipChange.objects.all().delete()
+    assert insights.last_change_days() == (None, None)
