@@ -438,8 +438,8 @@ class MetricSource:
 
         Measured at 1M events: 2x faster than a pass per family on SQLite;
         on PostgreSQL a GROUP BY (owner, name) hashes text keys without
-        parallel workers, slower than the per-owner pass plus an EXISTS per
-        "some event" test, so PostgreSQL builds no per-name table.
+        parallel workers (11 s at 10M events against 4 s by owner), so
+        PostgreSQL keeps one per-owner pass with a latest-event column per name.
         """
         if not (self.sums[owner] or self.somes[owner] or owner in self.last_owners):
             return
