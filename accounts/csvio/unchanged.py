@@ -116,7 +116,12 @@ class UnchangedRows:
             if key not in skip:
                 for field, convert in self.from_text.items():
                     if old[field] is not None:
-                        old[field] = convert(old[field])
+                        try:
+                            old[field] = convert(old[field])
+                        except (ValueError, ArithmeticError):
+                            # Not a text the database writes for a valid value: equal to no
+                            # typed value, so the row's value is written again (an update).
+                            old[field] = _NEVER
 
     def _load_references(self, candidates, existing, resolvers) -> None:
         for plan in self.references:

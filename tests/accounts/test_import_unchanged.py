@@ -121,3 +121,20 @@ def test_stored_custom_values_as_the_export_writes_them_are_unchanged(run_import
         outcome = run_import("accounts", f"external_id,name,custom.c\nA-1,Acme,{cell}\n")
     assert outcome.status == 0 and "1 unchanged" in outcome.out, outcome.out + outcome.err
     assert _writes(captured) == []
+
+
+def test_whole_numbers_dates_and_booleans_compare_as_the_export_writes_them(run_import):
+    import datetime as dt
+
+    AccountFactory(external_id="A-1", name="Acme", licenses=7, employees=None, renewal_date=dt.date(2026, 2, 3),
+                   customer_since=None, referenceable=False)
+    with CaptureQueriesContext(connection) as captured:
+        same = run_import("accounts", "external_id,name,licenses,employees,renewal_date,customer_since,referenceable\n"
+                          "A-1,Acme,7,,2026-02-03,,false\n")
+        written_differently = run_import("accounts", "external_id,name,licenses,referenceable\nA-1,Acme,007,no\n")
+    assert "1 unchanged" in same.out and "1 unchanged" in written_differently.out
+    assert _writes(captured) == []
+    changed = run_import("accounts", "external_id,licenses,renewal_date,referenceable\nA-1,8,2026-02-04,true\n")
+    assert "1 updated" in changed.out
+    account = Account.objects.get(external_id="A-1")
+    assert (account.licenses, account.renewal_date, account.referenceable) == (8, dt.date(2026, 2, 4), True)
