@@ -29,12 +29,12 @@ from accounts.csvio.cells import (
 from accounts.csvio.reader import Record
 from accounts.csvio.references import Reference
 from accounts.csvio.rows import CUSTOM, REFERENCE, PlannedColumn
-from accounts.csvio.writes import text_select, value_from_text
+from accounts.csvio.writes import reads_as_text, value_from_text
 from accounts.custom_attributes import value_error
 from accounts.models import AttributeType
 
 _NEVER = object()  # a canonical text no cell equals
-# The renderers whose text writes.text_select has the database write instead, by field type.
+# The renderers whose text writes.TableWriter.existing reads instead (as_text), by field type.
 _RENDERS = {"DecimalField": render_decimal, "DateField": render_date, "BooleanField": render_boolean,
             "IntegerField": render_int, "PositiveIntegerField": render_int, "BigIntegerField": render_int,
             "PositiveBigIntegerField": render_int, "SmallIntegerField": render_int,
@@ -65,14 +65,15 @@ class UnchangedRows:
         self.text_cells = itemgetter(*[p.index for p in text]) if text else _nothing
         self.text_stored = itemgetter(*[p.column.field for p in text]) if text else _nothing
         rendered = [p for p in plain if p.column.render is not render_text]
-        # Where the database can write the export's text itself (writes.text_select), it does:
+        # Where the database can write the export's text itself (writes.text_select), it does
+        # (or a cheaper way to it from the raw value, writes.reads_as_text):
         # no Python object to build and render per value; rows that go on to typing get typed
         # values back from that text (type_texts).
         fields = {f.attname: f for f in model._meta.concrete_fields}
         self.from_text = {
             p.column.field: value_from_text(fields[p.column.field]) for p in rendered
             if p.column.field in fields and _RENDERS.get(fields[p.column.field].get_internal_type()) is p.column.render
-            and text_select(fields[p.column.field]) is not None
+            and reads_as_text(fields[p.column.field])
         }
         self.as_text = frozenset(self.from_text)
         self.rendered = [(p.index, p.column.field, None if p.column.field in self.as_text else p.column.render)
@@ -119,8 +120,8 @@ class UnchangedRows:
                         try:
                             old[field] = convert(old[field])
                         except (ValueError, ArithmeticError):
-                            # Not a text the database writes for a valid value: equal to no
-                            # typed value, so the row's value is written again (an update).
+                            # Stored by another path in a shape the import never writes: equal to
+                            # no typed value, so the row's value is written again (an update).
                             old[field] = _NEVER
 
     def _load_references(self, candidates, existing, resolvers) -> None:

@@ -216,10 +216,11 @@ class TableWriter:
         those of `as_text` (see text_select) as the export's text of the value.
         """
         fields = [self.by_attname[a] for a in attnames]
-        readers = [None if f.attname in as_text else _reader(f) for f in fields]
+        readers = [(_text_reader(f) if text_select(f) is None else None) if f.attname in as_text else _reader(f)
+                   for f in fields]
         names = ["pk", *attnames]
-        columns = ", ".join([_quote(self.pk), *(text_select(f) if f.attname in as_text else _quote(f.column)
-                                                for f in fields)])
+        columns = ", ".join([_quote(self.pk), *((text_select(f) or _quote(f.column)) if f.attname in as_text
+                                                else _quote(f.column) for f in fields)])
         where = _quote(self.by_attname[key].column)
         found: dict[str, dict[str, Any]] = {}
         index = attnames.index(key)
@@ -254,20 +255,55 @@ class TableWriter:
 def text_select(field) -> str | None:
     """SQL giving exactly the export's text of `field`'s value (NULL for NULL), or None where Python renders it.
 
-    PostgreSQL only: reading numbers, dates and booleans as the text the export
-    writes spares building and rendering a Python object per value when a
-    re-import compares rows (accounts.csvio.unchanged). numeric(p, 2) always
-    prints its 2 decimals; to_char does not depend on DateStyle.
+    Reading numbers, dates and booleans as the text the export writes spares
+    building and rendering a Python object per value when a re-import compares
+    rows (accounts.csvio.unchanged). PostgreSQL: numeric(p, 2) always prints
+    its 2 decimals; to_char does not depend on DateStyle. SQLite: whole numbers
+    and dates are stored as that text already (an expression skips the driver's
+    date converter); its decimals are floats, rendered in Python.
     """
+    column, kind = _quote(field.column), field.get_internal_type()
+    if connection.vendor == "sqlite":
+        if kind in _INTEGER_TYPES or kind == "DateField":
+            return f"CAST({column} AS TEXT)"
+        if kind == "BooleanField":
+            return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+        return None
     if connection.vendor != "postgresql":
         return None
-    column, kind = _quote(field.column), field.get_internal_type()
     if kind == "DecimalField" or kind in _INTEGER_TYPES:
         return f"{column}::text"
     if kind == "DateField":
         return f"to_char({column}, 'YYYY-MM-DD')"
     if kind == "BooleanField":
         return f"{column}::text"  # true / false
+    return None
+
+
+def reads_as_text(field) -> bool:
+    """Whether TableWriter.existing can give `field`'s values as the export's text (as_text)."""
+    return text_select(field) is not None or _text_reader(field) is not None
+
+
+def _text_reader(field) -> Callable[[Any], str] | None:
+    """Python's way to the export's text where the database has none (SQLite's decimals, stored as floats)."""
+    if connection.vendor == "sqlite" and field.get_internal_type() == "DecimalField":
+        reader = _reader(field)
+
+        def decimal_text(raw: Any) -> str:
+            # What format(Decimal(repr(raw)).quantize(...), "f") gives, without the Decimal when
+            # the shortest text of the float has at most the field's places (always, for values
+            # the import stored): pad its decimals.
+            if isinstance(raw, int):
+                return f"{raw}.{'0' * places}"
+            text = repr(raw)
+            whole, dot, decimals = text.partition(".")
+            if dot and len(decimals) <= places and decimals.isdigit() and whole.lstrip("-").isdigit():
+                return f"{whole}.{decimals.ljust(places, '0')}"
+            return format(reader(raw), "f")
+
+        places = field.decimal_places
+        return decimal_text
     return None
 
 

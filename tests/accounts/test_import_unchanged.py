@@ -138,3 +138,25 @@ def test_whole_numbers_dates_and_booleans_compare_as_the_export_writes_them(run_
     assert "1 updated" in changed.out
     account = Account.objects.get(external_id="A-1")
     assert (account.licenses, account.renewal_date, account.referenceable) == (8, dt.date(2026, 2, 4), True)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="only SQLite stores a date in another shape")
+def test_a_date_stored_in_another_shape_is_rewritten_not_refused(run_import):
+    # Stored by another path (raw SQL): read back as text, it is no date the import writes.
+    AccountFactory(external_id="A-1", name="Acme")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_account SET renewal_date = '2026-1-5' WHERE external_id = 'A-1'")
+    outcome = run_import("accounts", "external_id,name,renewal_date\nA-1,Acme,2026-01-05\n")
+    assert outcome.status == 0 and "1 updated" in outcome.out, outcome.out + outcome.err
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CAST(renewal_date AS TEXT) FROM accounts_account WHERE external_id = 'A-1'")
+        assert cursor.fetchone()[0] == "2026-01-05"
+
+
+@pytest.mark.parametrize("mrr", ["0.10", "12.50", "100.00", "123456789012.34", "0.00"])
+def test_money_read_back_from_sqlite_floats_compares_exactly(run_import, mrr):
+    AccountFactory(external_id="A-1", name="Acme", mrr=Decimal(mrr))
+    assert "1 unchanged" in run_import("accounts", f"external_id,name,mrr\nA-1,Acme,{mrr}\n").out
+    cents = Decimal(mrr) + Decimal("0.01")
+    assert "1 updated" in run_import("accounts", f"external_id,name,mrr\nA-1,Acme,{cents}\n").out
+    assert Account.objects.get(external_id="A-1").mrr == cents
