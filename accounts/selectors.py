@@ -147,34 +147,39 @@ def list_page(
     falls back to the primary key. `count`: a cheaper way to count the
     rows, when the caller knows one (else the queryset's, without the sort).
 
-    A sort on a column of a related row (current health: an annotation
-    F("relation__column")) reads the rows that have a related row, down
-    that column's index (see _related_ids); only a page reaching rows
-    without one (accounts created since the last scoring) runs the full
-    ordering too (a fourth query).
+    Two sorts read the rows that have a value first, down the column's
+    index, and stop at the page (see _valued_ids): a column of a related
+    row (current health: an annotation F("relation__column")), and a
+    descending sort on a nullable field (-MRR: DESC NULLS LAST is not the
+    order of PostgreSQL's index, which then sorted every row). Only a page
+    reaching the rows without a value runs the full ordering too (a fourth
+    query).
     """
     order_expr = annotations.for_sort(sort)
     ids = queryset.order_by()
     nullable = True
-    related_sort = isinstance(order_expr, F) and "__" in order_expr.name and not sort.field
+    valued_path = None
+    if isinstance(order_expr, F) and "__" in order_expr.name and not sort.field:
+        valued_path = order_expr.name
     if order_expr is not None and not sort.field:
         ids = ids.alias(sort_value=order_expr)
         order_expr = F("sort_value")
     elif sort.field:
         nullable = _nullable(queryset.model, sort.field)
+        valued_path = sort.field if nullable and descending else None
     ordering = [_order(order_expr, descending, nullable=nullable)] if order_expr is not None else []
     ids = ids.order_by(*ordering, "-pk" if descending else "pk").values_list("pk", flat=True)
     if count is None:
         count = queryset.order_by().count
-    if not related_sort:
+    if valued_path is None:
         page = _Paginator(ids, per_page, count=count).get_page(page_number)
         page_ids = list(page.object_list)
     else:
-        page = _Paginator(_related_ids(queryset, annotations.for_sort(sort).name, descending), per_page,
-                          count=count).get_page(page_number)
+        valued = _valued_ids(queryset, valued_path, descending, related=not sort.field)
+        page = _Paginator(valued, per_page, count=count).get_page(page_number)
         page_ids = list(page.object_list)
         expected = page.end_index() - page.start_index() + 1 if page.paginator.count else 0
-        if len(page_ids) < expected:  # the page reaches rows without a related row: the full ordering
+        if len(page_ids) < expected:  # the page reaches the rows without a value: the full ordering
             page_ids = list(ids[page.start_index() - 1 : page.end_index()])
     rows = queryset.model.objects.filter(pk__in=page_ids).select_related(*related)
     if annotations.expressions:
@@ -184,17 +189,23 @@ def list_page(
     return page
 
 
-def _related_ids(queryset: QuerySet, path: str, descending: bool) -> QuerySet:
-    """The ids of the rows that have the related row of `path` ("relation__column"), in the sort's order.
+def _valued_ids(queryset: QuerySet, path: str, descending: bool, *, related: bool) -> QuerySet:
+    """The ids of the rows that have a value at `path`, in the sort's order; rows without one sort last.
 
-    Rows without a related row have no value: they sort last both ways, so
-    these rows come first, in the same order as the full sort. Through an
-    inner join the databases can read them down the related column's index
-    and stop at the page, where a LEFT JOIN makes them join and sort every row.
+    So these rows come first, in the same order as the full sort, and the
+    databases can read them down the column's index and stop at the page.
+    `related`: `path` is "relation__column" of a related row (CurrentHealth),
+    and "having a value" is having the row (an inner join; its NULL scores
+    are in the index, last both ways, NULLS LAST being both databases'
+    index order there); ties then go by the related row's key when it is
+    the row's own (CurrentHealth's account), the order of the (column, key)
+    index. Otherwise the column IS NOT NULL, plain DESC.
     """
+    if not related:
+        return queryset.order_by().filter(**{f"{path}__isnull": False}).order_by(
+            F(path).desc() if descending else F(path).asc(), "-pk" if descending else "pk").values_list(
+            "pk", flat=True)
     relation = path.rsplit("__", 1)[0]
-    # Ties by the related row's key when it is the row's own (CurrentHealth's account): the
-    # same order, and the one of the related (column, key) index, so nothing is left to sort.
     related_pk = queryset.model._meta.get_field(relation).related_model._meta.pk
     same_key = related_pk.is_relation and related_pk.related_model is queryset.model
     tie = f"{relation}__pk" if same_key else "pk"

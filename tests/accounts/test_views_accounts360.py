@@ -295,3 +295,23 @@ def test_save_as_segment_gives_a_unique_slug(client_of, w):
         client.post("/accounts/-/save-segment/", {"query": "plan=starter", "name": "Big accounts"})
     slugs = set(Segment.objects.filter(name="Big accounts").values_list("slug", flat=True))
     assert slugs == {"big", "big-accounts", "big-accounts-2"}
+
+
+@pytest.mark.parametrize("sort", ["-mrr", "mrr", "-renewal"])
+def test_pages_of_a_nullable_sort_go_through_the_missing_values_last(client_of, w, sort):
+    for n in range(30):
+        AccountFactory(external_id=f"N-{n:02d}", mrr=None if n % 4 == 0 else 100 * (n % 7),
+                       renewal_date=None if n % 3 else timezone.now().date())
+    client = client_of(w["ada"])
+    field = {"mrr": "mrr", "renewal": "renewal_date"}[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    rows = list(Account.objects.values_list("external_id", "pk", field))
+
+    def key(row):
+        value = row[2]
+        return (value is None, (-value.toordinal() if hasattr(value, "toordinal") else -value) if descending and
+                value is not None else value if value is not None else 0, -row[1] if descending else row[1])
+
+    expected = [ext for ext, _, _ in sorted(rows, key=key)]
+    pages = [shown(client.get(f"{URL}?sort={sort}&per_page=25&page={n}")) for n in (1, 2)]
+    assert pages[0] + pages[1] == expected
