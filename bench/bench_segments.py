@@ -336,6 +336,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="reuse the generated data (same sizes)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="then N alternations of baseline and nothing-changed refresh (same-load pairs)")
     parser.add_argument("--phase", default="all", help=argparse.SUPPRESS)
     options = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -350,6 +352,18 @@ def main() -> None:
     figures = run(options)
     if options.json:
         Path(options.json).write_text(json.dumps(figures, indent=2))
+
+
+def alternate() -> dict:
+    """One baseline then one nothing-changed refresh, back to back: a ratio at (nearly) the same load."""
+    base = sum(baseline().values())
+    refresh = refresh_in_child()
+    pair = {"baseline": base, "refresh": refresh["total"], "shared_pass": refresh["shared_pass"],
+            "rows_written": refresh["rows_written"], "ratio": refresh["total"] / base, "load": os.getloadavg()[0]}
+    print(f"round: baseline {base:.2f} s, nothing-changed refresh {refresh['total']:.2f} s "
+          f"(shared pass {refresh['shared_pass']:.2f} s, {refresh['rows_written']} rows written): "
+          f"{pair['ratio']:.2f}x, load {pair['load']:.1f}", flush=True)
+    return pair
 
 
 def run(options) -> dict:
@@ -390,6 +404,7 @@ def run(options) -> dict:
     print(f"second refresh (nothing changed): {second['total']:.2f} s ({second['total'] / figures['baseline']:.2f}x), "
           f"membership rows written: {second['rows_written']}, changes logged: {second['changes']}, "
           f"longest apply transaction {second['longest_apply']:.3f} s, peak RSS {second['peak_mb']:.0f} MB")
+    figures["rounds"] = [alternate() for _ in range(options.rounds)]
     preview, count = preview_vs_count()
     figures.update(preview_ms=preview * 1000, count_ms=count * 1000, load_after=os.getloadavg())
     print(f"preview count {preview * 1000:.0f} ms vs hand COUNT(*) {count * 1000:.0f} ms; "
