@@ -6,13 +6,9 @@ the registry's `health_score` / `health_label` fields, and the demo configs.
 """
 
 from django.apps import AppConfig
-from django.core.management import call_command
-from django.db.models.signals import post_migrate
 
 # The pipeline runs registered steps by this number; playbooks come after health.
 PIPELINE_STEP_ORDER = 10
-# The segment pages' insights are computed once members and health are current.
-INSIGHTS_STEP_ORDER = 20
 
 
 class HealthAppConfig(AppConfig):
@@ -25,26 +21,13 @@ class HealthAppConfig(AppConfig):
         from csbox.pipeline import EXTRA_STEPS
         from health.demo import health_demo_configure
         from health.services import health_score_all
-        from segments.page_services import segment_insights_warm
 
         if not any(name == "health" for _, name, _ in EXTRA_STEPS):
             EXTRA_STEPS.append((PIPELINE_STEP_ORDER, "health", health_score_all))
-        if not any(name == "segment_insights" for _, name, _ in EXTRA_STEPS):
-            EXTRA_STEPS.append((INSIGHTS_STEP_ORDER, "segment_insights", segment_insights_warm))
-        post_migrate.connect(_cache_table_create, sender=self, dispatch_uid="csbox-cache-table")
         if health_demo_configure not in DEMO_EXTENSIONS:
             demo_extension_register(health_demo_configure)
         _register_health_fields()
         _register_segment_usage()
-
-
-def _cache_table_create(sender, using="default", **kwargs) -> None:
-    """Create the cache table of settings.CACHES (without Redis) at every migrate: nothing else to run.
-
-    Here because health registers the step that fills it (the segment
-    pages' insights); `createcachetable` skips existing tables.
-    """
-    call_command("createcachetable", database=using, verbosity=0)
 
 
 def _register_segment_usage() -> None:
