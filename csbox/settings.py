@@ -39,6 +39,14 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
+# HTTPS in production (CSBOX_HTTPS=1 behind a TLS-terminating proxy that sets
+# X-Forwarded-Proto): secure cookies, redirect to HTTPS, HSTS. Off by default
+# so that `make run` works on http://127.0.0.1.
+CSBOX_HTTPS = env_bool("CSBOX_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = CSBOX_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if CSBOX_HTTPS else "0"))
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CSBOX_HTTPS else None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
