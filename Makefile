@@ -30,7 +30,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py setup_demo --addr $(ADDR)
 	$(BIN)/python manage.py serve_all --addr $(ADDR)
 
 test: $(DEV_STAMP)

@@ -122,8 +122,9 @@ def test_setup_demo_loads_demo_data_superuser_and_schedule_idempotently(site):
     schedule = "SELECT func, schedule_type, repeats FROM django_q_schedule WHERE name = 'csbox-nightly'"
     assert _query(site["db"], schedule) == [("csbox.pipeline.nightly_task", "D", -1)]
 
-    second = _manage(env, "setup_demo")
+    second = _manage(env, "setup_demo", "--addr", "0.0.0.0:8123")
     assert "loading demo data" not in second.stdout
+    assert "http://0.0.0.0:8123/admin/" in second.stdout
     assert _query(site["db"], "SELECT COUNT(*) FROM accounts_account")[0][0] == accounts
     assert len(_query(site["db"], schedule)) == 1
     assert _query(site["db"], "SELECT COUNT(*) FROM auth_user WHERE username = 'admin'") == [(1,)]

@@ -15,6 +15,9 @@ DEMO_PASSWORD = "csbox-demo"  # noqa: S105 - a local demo account, printed to th
 class Command(BaseCommand):
     help = "Load demo data if the database is empty, create the local demo superuser and the nightly schedule."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="where serve_all will listen (printed only)")
+
     def handle(self, *args, **options):
         if not Account.objects.exists():
             self.stdout.write("Empty database: loading demo data (seed_demo)...")
@@ -29,5 +32,5 @@ class Command(BaseCommand):
             staff_set_role(user=user, role="ops")
         nightly_schedule_ensure()
         self.stdout.write(self.style.SUCCESS(
-            f"Demo superuser: {DEMO_USERNAME} / {DEMO_PASSWORD}  ->  http://127.0.0.1:8000/admin/"
+            f"Demo superuser: {DEMO_USERNAME} / {DEMO_PASSWORD}  ->  http://{options['addr']}/admin/"
         ))
