@@ -53,6 +53,18 @@ def segment_insights_warm(*, as_of: dt.datetime | None = None) -> dict:
     return {"segments": sum(s.visible for s in segments), "migration_segments": len(chosen)}
 
 
+def segment_insights_warm_one(*, segment_id: int) -> bool:
+    """Cache one visible segment's insights as its page shows them now (after a refresh during the day).
+
+    Returns whether anything was computed (hidden or deleted segments are not warmed).
+    """
+    segment = Segment.objects.filter(pk=segment_id, visible=True).first()
+    if segment is None:
+        return False
+    insights.segment_heavy_insights(segment=segment, as_of=timezone.now(), recompute=True)
+    return True
+
+
 def _number(value: Decimal | int | float) -> int | float:
     return number_to_json(Decimal(str(value)))
 

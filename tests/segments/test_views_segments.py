@@ -202,3 +202,19 @@ def test_the_cache_is_shared_by_every_process():
     # A table of the database (or Redis with REDIS_URL), never a per-process memory cache.
     assert settings.CACHES["default"]["BACKEND"] in ("django.core.cache.backends.db.DatabaseCache",
                                                      "django.core.cache.backends.redis.RedisCache")
+
+
+def test_a_queued_refresh_warms_the_segment_pages_insights(w):
+    from segments import insights
+    from segments.tasks import segment_refresh_task
+
+    big, hidden = w["segments"]["big"], w["segments"]["hidden"]
+    result = segment_refresh_task(big.pk)
+    segment_refresh_task(hidden.pk)
+
+    assert result["ok"]
+    big.refresh_from_db()
+    hidden.refresh_from_db()
+    # Keyed by the new refresh: the page's first view after it is a hit; hidden segments wait for a viewer.
+    assert cache.get(insights.heavy_insights_key(big)) is not None
+    assert cache.get(insights.heavy_insights_key(hidden)) is None
