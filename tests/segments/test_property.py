@@ -175,6 +175,11 @@ def rules(draw, kind):
     # Half the rules are engagement metrics: their windows are where the subtle bugs live.
     metrics = [k for k in keys if registry.resolve(k, kind=kind, custom=CUSTOM).group.endswith("Engagement")]
     key = draw(st.sampled_from(metrics) if draw(st.booleans()) else st.sampled_from(keys))
+    return rule_for_key(draw, key=key, kind=kind, days=DAY_COUNTS + [30.0])
+
+
+def rule_for_key(draw, *, key: str, kind: str, days: list) -> dict:
+    """A random valid rule on `key`: an operator, its params (windows from `days`) and a value."""
     field = registry.resolve(key, kind=kind, custom=CUSTOM)
     op = draw(st.sampled_from(field.allowed_operators))
     rule = {"field": key, "op": op}
@@ -182,7 +187,7 @@ def rules(draw, kind):
     for param in field.params:
         if param.optional and draw(st.booleans()):
             continue
-        params[param.name] = draw({"days": st.sampled_from(DAY_COUNTS + [30.0]), "role": st.sampled_from(ROLES),
+        params[param.name] = draw({"days": st.sampled_from(days), "role": st.sampled_from(ROLES),
                                    "kind": st.sampled_from(["qbr", "call", "email", "meeting"]),
                                    "feature": st.sampled_from(["export", "report", "Login", "none"])}[param.name])
     if params:

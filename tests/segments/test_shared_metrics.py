@@ -23,7 +23,7 @@ from segments.registry import registry
 from segments.services import segment_refresh, segments_refresh_all
 from segments.shared_metrics import MetricSource, shared_metrics
 from tests.segments.engine_world import CUSTOM
-from tests.segments.test_property import PROPERTY_SETTINGS, Evaluator, _store, _value, groups, rules, worlds
+from tests.segments.test_property import PROPERTY_SETTINGS, Evaluator, _store, groups, rule_for_key, rules, worlds
 
 SHARED_KEYS = {"logins", "usage", "usage_change_pct", "days_since_last_activity", "users", "active_users",
                "inactive_users_pct", "license_utilization_pct"}
@@ -38,20 +38,7 @@ def shared_rules(draw, kind):
     if kind == "account":
         keys = [k for k in keys if k not in {"logins", "usage"}] + keys
     key = draw(st.sampled_from(keys))
-    field = registry.resolve(key, kind=kind, custom=CUSTOM)
-    op = draw(st.sampled_from(field.allowed_operators))
-    rule = {"field": key, "op": op}
-    params = {}
-    for param in field.params:
-        if param.optional and draw(st.booleans()):
-            continue
-        params[param.name] = draw({"days": st.sampled_from(DAYS), "role": st.sampled_from(["admin", "user"]),
-                                   "feature": st.sampled_from(["export", "report", "Login", "none"])}[param.name])
-    if params:
-        rule["params"] = params
-    if op not in ("is_set", "is_not_set", "is_true", "is_false"):
-        rule["value"] = draw(_value(field, op))
-    return rule
+    return rule_for_key(draw, key=key, kind=kind, days=DAYS)
 
 
 def _conditions(kind):
