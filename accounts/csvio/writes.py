@@ -172,6 +172,9 @@ class TableWriter:
             with cursor.cursor.copy(f"COPY {staging} ({names}, {pk}) FROM STDIN") as copy:
                 for row in params:
                     copy.write_row(row)
+            # Temporary tables are never auto-analysed: without row counts the planner
+            # hash-joins a sequential scan of the whole target table for every batch.
+            cursor.execute(f"ANALYZE {staging}")
             cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
             cursor.execute(f"DROP TABLE {staging}")
 
