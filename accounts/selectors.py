@@ -25,9 +25,10 @@ PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = 50
 
 
-def as_of_is_current(as_of: dt.datetime) -> bool:
+def as_of_is_current(as_of: dt.datetime | dt.date) -> bool:
     """True when as_of's (UTC) day is today or later: the pages then read the stored current values."""
-    return as_of.astimezone(dt.UTC).date() >= timezone.now().astimezone(dt.UTC).date()
+    day = as_of.astimezone(dt.UTC).date() if isinstance(as_of, dt.datetime) else as_of
+    return day >= timezone.now().astimezone(dt.UTC).date()
 
 
 def last_activity_expression(*, as_of: dt.datetime, account_ref: str = "pk") -> Expression:
@@ -192,26 +193,21 @@ def list_page(
 def _valued_ids(queryset: QuerySet, path: str, descending: bool, *, related: bool) -> QuerySet:
     """The ids of the rows that have a value at `path`, in the sort's order; rows without one sort last.
 
-    So these rows come first, in the same order as the full sort, and the
-    databases can read them down the column's index and stop at the page.
-    `related`: `path` is "relation__column" of a related row (CurrentHealth),
-    and "having a value" is having the row (an inner join; its NULL scores
-    are in the index, last both ways, NULLS LAST being both databases'
-    index order there); ties then go by the related row's key when it is
-    the row's own (CurrentHealth's account), the order of the (column, key)
-    index. Otherwise the column IS NOT NULL, plain DESC.
+    So these rows come first, in the same order as the full sort (ties by
+    the account's id), and the databases can read them down the column's
+    index and stop at the page. `related`: `path` is "relation__column" of a
+    related row (CurrentHealth); ties then go by the related row's key when
+    it is the row's own (CurrentHealth's account: the same value), the order
+    of the (column, key) index.
     """
-    if not related:
-        return queryset.order_by().filter(**{f"{path}__isnull": False}).order_by(
-            F(path).desc() if descending else F(path).asc(), "-pk" if descending else "pk").values_list(
-            "pk", flat=True)
-    relation = path.rsplit("__", 1)[0]
-    related_pk = queryset.model._meta.get_field(relation).related_model._meta.pk
-    same_key = related_pk.is_relation and related_pk.related_model is queryset.model
-    tie = f"{relation}__pk" if same_key else "pk"
-    ordering = [_order(F(path), descending), F(tie).desc() if descending else F(tie).asc()]
-    return queryset.order_by().filter(**{f"{relation}__isnull": False}).order_by(*ordering).values_list(
-        "pk", flat=True)
+    tie = "pk"
+    if related:
+        relation = path.rsplit("__", 1)[0]
+        related_pk = queryset.model._meta.get_field(relation).related_model._meta.pk
+        if related_pk.is_relation and related_pk.related_model is queryset.model:
+            tie = f"{relation}__pk"
+    ordering = [F(path).desc(), F(tie).desc()] if descending else [F(path).asc(), F(tie).asc()]
+    return queryset.order_by().filter(**{f"{path}__isnull": False}).order_by(*ordering).values_list("pk", flat=True)
 
 
 class _Paginator(Paginator):

@@ -15,6 +15,7 @@ from django.db.models import CharField, Count, DateField, Expression, F, Integer
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import as_of_is_current
 from health.models import HealthConfig, HealthParameter, HealthScore
 from health.scorecard import Scorecard, assigned_accounts, configured_segment_ids, scorecard_sql
 from segments.conditions import custom_definitions
@@ -59,7 +60,7 @@ def health_label_expression(*, as_of: dt.datetime) -> Expression:
 
 def health_is_current(as_of: dt.datetime | dt.date | None) -> bool:
     """True when as_of's (UTC) day is today or later: each account's latest row is then its CurrentHealth."""
-    return _day(as_of) >= _day(None)
+    return as_of_is_current(_day(as_of))
 
 
 def health_list_score_expression(*, as_of: dt.datetime) -> Expression:

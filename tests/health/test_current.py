@@ -158,3 +158,26 @@ def test_sorting_by_health_pages_through_scored_unscored_and_never_scored_accoun
         html = client.get(f"/accounts/?sort={'-' if descending else ''}health&per_page=25&page={page}").content
         shown += re.findall(r"Acct-\d{3}", html.decode())
     assert list(dict.fromkeys(shown)) == expected
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_full_page_of_missing_scores_keeps_never_scored_accounts_in_their_place(client, csm_user, descending):
+    # Never scored accounts first (lowest ids), then two scored and many with a NULL score: a page of
+    # missing values interleaves both kinds by id, as the full ordering does; pages neither repeat nor skip.
+    today = timezone.now().date()
+    never = [AccountFactory(name=f"Acct-{n:03d}") for n in range(4)]
+    scored = [AccountFactory(name=f"Acct-{n:03d}") for n in range(4, 34)]
+    for n, account in enumerate(scored):
+        score = (50, 90)[n] if n < 2 else None
+        _score(account, today, score, "" if score is None else "good" if score >= 70 else "average")
+    current_health_refresh()
+    ranked = sorted(scored[:2], key=lambda a: a.pk == scored[1].pk, reverse=descending)
+    missing = sorted(never + scored[2:], key=lambda a: a.pk, reverse=descending)
+    expected = [a.name for a in ranked + missing]
+
+    client.force_login(csm_user)
+    shown = []
+    for page in (1, 2):
+        html = client.get(f"/accounts/?sort={'-' if descending else ''}health&per_page=25&page={page}").content
+        shown += re.findall(r"Acct-\d{3}", html.decode())
+    assert shown == expected
