@@ -146,7 +146,8 @@ class HealthScore(models.Model):
     (both null when the value is missing). `config` is the config used.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    # db_index=False: the unique (account, date) constraint indexes it.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False)
     date = models.DateField()
     config = models.ForeignKey(HealthConfig, null=True, on_delete=models.SET_NULL, related_name="scores")
     score = models.PositiveSmallIntegerField(null=True)

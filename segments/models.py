@@ -92,8 +92,9 @@ class Segment(models.Model):
 class AccountMembership(models.Model):
     """An account that is currently in an account segment (since `since`)."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="account_memberships")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    # db_index=False on both keys: the unique constraint and the index below lead with them.
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="account_memberships", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     since = models.DateTimeField()
 
     class Meta:
@@ -107,8 +108,9 @@ class AccountMembership(models.Model):
 class UserMembership(models.Model):
     """An end user who is currently in a user segment (since `since`)."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="user_memberships")
-    user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="memberships")
+    # db_index=False on both keys: the unique constraint and the index below lead with them.
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="user_memberships", db_index=False)
+    user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     since = models.DateTimeField()
 
     class Meta:
@@ -127,9 +129,13 @@ class ChangeKind(models.TextChoices):
 class MembershipChange(models.Model):
     """One join or leave of an account (or user) in a segment, at a refresh."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="changes")
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # db_index=False on the keys: the indexes below lead with them (the user one only over user rows,
+    # where account rows would only add NULL entries); a refresh writes every index once per change.
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="changes", db_index=False)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
+    user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             db_index=False)
     change = models.CharField(max_length=10, choices=ChangeKind.choices)
     at = models.DateTimeField(help_text="The refresh's as_of.")
     refreshed_at = models.DateTimeField()
@@ -143,6 +149,7 @@ class MembershipChange(models.Model):
             # in index order and read from the index alone; the log's first and last day.
             models.Index(fields=["segment", "account", "at", "change"], name="change_segment_account_idx"),
             models.Index(fields=["at"], condition=Q(account__isnull=False), name="change_account_time_idx"),
+            models.Index(fields=["user", "at"], condition=Q(user__isnull=False), name="change_user_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(change__in=ChangeKind.values), name="change_kind_valid"),
@@ -159,7 +166,8 @@ class MembershipChange(models.Model):
 class SegmentSnapshot(models.Model):
     """The segment's size and value on one day, for trends."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
+    # db_index=False: the unique (segment, date) constraint indexes it.
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots", db_index=False)
     date = models.DateField()
     members = models.PositiveIntegerField()
     total_mrr = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
