@@ -85,7 +85,7 @@ def _stop(proc: subprocess.Popen, sig: int = signal.SIGINT, *, timeout: float = 
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _reap(proc.pid)  # the whole session: serve_all's children lead process groups of their own
         proc.wait()
         raise AssertionError(f"{proc.args} did not stop within {timeout} s of {signal.Signals(sig).name}") from None
 
@@ -205,16 +205,20 @@ def test_serve_all_stops_everything_promptly_on_ctrl_c_and_sigterm(site, how):
     port = _free_port()
     server = _start(site["env"], site["tmp"] / f"serve_all-{how}.log", "serve_all", "--addr", f"127.0.0.1:{port}")
     try:
-        opener = urllib.request.build_opener()
-        _wait_for(lambda: _get(opener, f"http://127.0.0.1:{port}/login/")[0] == 200, timeout=45, what="the server")
-        time.sleep(1)  # let qcluster finish starting
+        try:
+            opener = urllib.request.build_opener()
+            _wait_for(lambda: _get(opener, f"http://127.0.0.1:{port}/login/")[0] == 200, timeout=45,
+                      what="the server")
+            time.sleep(1)  # let qcluster finish starting
+        finally:
+            started = time.monotonic()
+            if how == "ctrl-c":
+                os.killpg(server.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+            else:
+                server.send_signal(signal.SIGTERM)
+            code = server.wait(timeout=30)
+        assert code == 0
+        _wait_for(lambda: not _session_pids(server.pid), timeout=20, what="serve_all's children to exit")
+        assert time.monotonic() - started < 10, (site["tmp"] / f"serve_all-{how}.log").read_text()
     finally:
-        started = time.monotonic()
-        if how == "ctrl-c":
-            os.killpg(server.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
-        else:
-            server.send_signal(signal.SIGTERM)
-        code = server.wait(timeout=30)
-    assert code == 0
-    _wait_for(lambda: not _session_pids(server.pid), timeout=20, what="serve_all's children to exit")
-    assert time.monotonic() - started < 10, (site["tmp"] / f"serve_all-{how}.log").read_text()
+        _reap(server.pid)  # a failure must not leave a qcluster on the shared site database

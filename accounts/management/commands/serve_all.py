@@ -9,6 +9,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+STOP_GRACE_SECONDS = 6
+
 
 class Command(BaseCommand):
     help = "Run the development web server and the django-q2 cluster (qcluster) together."
@@ -41,9 +43,14 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for p in procs:
                 _signal_group(p, signal.SIGINT)
+            # One shared grace period, not one per child: a qcluster worker
+            # finishes its current task before it stops, and a busy machine can
+            # stretch that; tasks are safe to kill (delivered again, a refresh
+            # keeps the previous membership), and Ctrl-C should be prompt.
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
             for p in procs:
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    p.wait(timeout=15)
+                    p.wait(timeout=max(0.1, deadline - time.monotonic()))
                 _signal_group(p, signal.SIGKILL)  # stragglers: nothing outlives serve_all
                 p.wait()
 
