@@ -19,7 +19,7 @@ urlpatterns = [
     path("subscriptions/", views.subscriptions_360, name="subscriptions"),
     path("subscriptions/-/export.csv", views.subscriptions_export, name="subscriptions-export"),
     path("segments/", views.segment_list, name="segments"),
-    path("segments/migration/", views.segment_migration, name="migration"),
-    path("segments/migration/accounts/", views.segment_migration_accounts, name="migration-accounts"),
+    path("segments/-/migration/", views.segment_migration, name="migration"),
+    path("segments/-/migration/accounts/", views.segment_migration_accounts, name="migration-accounts"),
     path("segments/<slug:slug>/", views.segment_detail, name="segment"),
 ]

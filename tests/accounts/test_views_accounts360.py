@@ -47,7 +47,7 @@ def shown(response) -> list[str]:
 
 
 def test_every_csm_page_requires_login(client, w):
-    for url in (URL, "/accounts/A-1/", "/subscriptions/", "/segments/", "/segments/big/", "/segments/migration/",
+    for url in (URL, "/accounts/A-1/", "/subscriptions/", "/segments/", "/segments/big/", "/segments/-/migration/",
                 "/accounts/-/export.csv"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url

@@ -99,7 +99,7 @@ def test_the_csm_field_autocompletes_usernames(browser_page, data):
 def test_small_screens_fold_the_filters_and_never_scroll_the_page_sideways(browser_page, data):
     page = browser_page(data["ada"], width=390, height=844)
     for url in ("/accounts/", "/accounts/A-1/", "/segments/", "/segments/big/", "/subscriptions/",
-                "/segments/migration/"):
+                "/segments/-/migration/"):
         page.goto(url)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (url, width)
@@ -152,6 +152,6 @@ def test_screenshots_of_the_csm_pages(browser_page, demo, screenshot):
     page.goto("/segments/high-value-active/")
     expect(page.locator("#definition")).to_be_visible()
     screenshot(page, "segment-page", docs_name="segment-page.png")
-    page.goto("/segments/migration/")
+    page.goto("/segments/-/migration/")
     screenshot(page, "segment-migration")
     assert page.js_errors == []

@@ -37,10 +37,10 @@ def get(client):
 
 def test_viewers_read_segment_pages_users_without_role_do_not(client, w):
     client.force_login(StaffFactory(role="viewer"))
-    for url in ("/segments/", "/segments/big/", "/segments/migration/"):
+    for url in ("/segments/", "/segments/big/", "/segments/-/migration/"):
         assert client.get(url).status_code == 200
     client.force_login(get_user_model().objects.create_user("nobody", password="pw-123456-x"))
-    for url in ("/segments/", "/segments/big/", "/segments/migration/", "/segments/migration/accounts/"):
+    for url in ("/segments/", "/segments/big/", "/segments/-/migration/", "/segments/-/migration/accounts/"):
         assert client.get(url).status_code == 403
 
 
@@ -154,10 +154,10 @@ def test_migration_page_matrix_and_click_through(get, w):
     segment_refresh(segment=big, as_of=tomorrow)
     today = timezone.now().date()
     params = {"segments": ["big", "emea"], "date_from": today.isoformat(), "date_to": tomorrow.date().isoformat()}
-    html = get("/segments/migration/", **params)
+    html = get("/segments/-/migration/", **params)
     cells = dict(re.findall(r'data-cell="([^"]+)">(\d+)</a>', html))
     assert cells == {"big:big": "2", "big:emea": "2", "emea:big": "3", "emea:emea": "3"}
-    link = re.search(r'href="(/segments/migration/accounts/\?[^"]+)" data-cell="emea:big"', html)
+    link = re.search(r'href="(/segments/-/migration/accounts/\?[^"]+)" data-cell="emea:big"', html)
     assert link
     listing = get(link.group(1).replace("&amp;", "&"))
     assert sorted(re.findall(r"<span class=\"sub\">(A-\d)</span>", listing)) == ["A-1", "A-2", "A-5"]
@@ -165,9 +165,9 @@ def test_migration_page_matrix_and_click_through(get, w):
 
 def test_migration_defaults_to_the_visible_segments_and_refuses_unknown_cells(client, w):
     client.force_login(StaffFactory(role="csm"))
-    html = client.get("/segments/migration/").content.decode()
+    html = client.get("/segments/-/migration/").content.decode()
     assert re.findall(r'value="([^"]+)" checked', html) == ["big", "emea"]
-    assert client.get("/segments/migration/accounts/?from=nope").status_code == 404
+    assert client.get("/segments/-/migration/accounts/?from=nope").status_code == 404
 
 
 def test_the_nightly_step_warms_the_insights_of_every_visible_segment(get, w, monkeypatch):
@@ -218,3 +218,10 @@ def test_a_queued_refresh_warms_the_segment_pages_insights(w):
     # Keyed by the new refresh: the page's first view after it is a hit; hidden segments wait for a viewer.
     assert cache.get(insights.heavy_insights_key(big)) is not None
     assert cache.get(insights.heavy_insights_key(hidden)) is None
+
+
+def test_a_segment_may_be_called_migration_the_migration_page_lives_under_the_dash(client, get, w):
+    segment_make("migration", {"match": "all", "rules": []}, name="Cloud migration wave")
+    assert "Cloud migration wave" in get("/segments/migration/")
+    assert client.get("/segments/migration/").resolver_match.url_name == "segment"
+    assert client.get("/segments/-/migration/").resolver_match.url_name == "migration"
