@@ -93,8 +93,13 @@ class AccountMembership(models.Model):
     """An account that is currently in an account segment (since `since`)."""
 
     # db_index=False on both keys: the unique constraint and the index below lead with them.
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="account_memberships", db_index=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships", db_index=False)
+    # db_constraint=False (no database foreign key; the ORM still cascades deletes): memberships
+    # are written only by the refresh's set-based statements, from ids it reads in the same
+    # statement; the per-row key checks were ~45% of a first refresh on PostgreSQL (docs/decisions.md).
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="account_memberships",
+                                db_index=False, db_constraint=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships", db_index=False,
+                                db_constraint=False)
     since = models.DateTimeField()
 
     class Meta:
@@ -109,8 +114,13 @@ class UserMembership(models.Model):
     """An end user who is currently in a user segment (since `since`)."""
 
     # db_index=False on both keys: the unique constraint and the index below lead with them.
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="user_memberships", db_index=False)
-    user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="memberships", db_index=False)
+    # db_constraint=False (no database foreign key; the ORM still cascades deletes): memberships
+    # are written only by the refresh's set-based statements, from ids it reads in the same
+    # statement; the per-row key checks were ~45% of a first refresh on PostgreSQL (docs/decisions.md).
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="user_memberships",
+                                db_index=False, db_constraint=False)
+    user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="memberships", db_index=False,
+                             db_constraint=False)
     since = models.DateTimeField()
 
     class Meta:
@@ -131,11 +141,13 @@ class MembershipChange(models.Model):
 
     # db_index=False on the keys: the indexes below lead with them (the user one only over user rows,
     # where account rows would only add NULL entries); a refresh writes every index once per change.
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="changes", db_index=False)
+    # No database foreign keys, as for the memberships: the refresh writes the log set-based.
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="changes", db_index=False,
+                                db_constraint=False)
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                                db_index=False)
+                                db_index=False, db_constraint=False)
     user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                             db_index=False)
+                             db_index=False, db_constraint=False)
     change = models.CharField(max_length=10, choices=ChangeKind.choices)
     at = models.DateTimeField(help_text="The refresh's as_of.")
     refreshed_at = models.DateTimeField()

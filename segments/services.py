@@ -160,6 +160,10 @@ def _apply_new_members(*, segment: Segment, as_of: dt.datetime) -> tuple[int, in
     db_as_of = connection.ops.adapt_datetimefield_value(as_of)
     db_refreshed_at = connection.ops.adapt_datetimefield_value(refreshed_at)
     current = f"SELECT {member} FROM {table} WHERE segment_id = %s"  # noqa: S608
+    # The tables have no database foreign keys (segments/models.py): a member deleted since the
+    # set was computed must not be inserted (on SQLite no delete can interleave with this
+    # transaction; on PostgreSQL only one committing at the same instant could).
+    existing = f"SELECT {q(spec.member_model._meta.pk.column)} FROM {q(spec.member_model._meta.db_table)}"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {change_table} (segment_id, {member}, change, at, refreshed_at) "  # noqa: S608
@@ -176,14 +180,14 @@ def _apply_new_members(*, segment: Segment, as_of: dt.datetime) -> tuple[int, in
             )
         cursor.execute(
             f"INSERT INTO {change_table} (segment_id, {member}, change, at, refreshed_at) "  # noqa: S608
-            f"SELECT %s, id, 'joined', %s, %s FROM {_NEW_MEMBERS} WHERE id NOT IN ({current})",
+            f"SELECT %s, id, 'joined', %s, %s FROM {_NEW_MEMBERS} WHERE id NOT IN ({current}) AND id IN ({existing})",
             [segment.pk, db_as_of, db_refreshed_at, segment.pk],
         )
         joined = cursor.rowcount
         if joined:
             cursor.execute(
                 f"INSERT INTO {table} (segment_id, {member}, since) "  # noqa: S608
-                f"SELECT %s, id, %s FROM {_NEW_MEMBERS} WHERE id NOT IN ({current})",
+                f"SELECT %s, id, %s FROM {_NEW_MEMBERS} WHERE id NOT IN ({current}) AND id IN ({existing})",
                 [segment.pk, db_as_of, segment.pk],
             )
         members, total_mrr = _size(segment=segment, spec=spec)

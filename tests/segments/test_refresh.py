@@ -151,3 +151,35 @@ def test_preview_counts_and_diffs_without_writing():
     assert [a.external_id for a in preview.sample] == ["A-1", "A-2"]
     assert "MRR" in preview.sentence
     assert _member_ids(segment) == {"A-1"}
+
+
+def test_deleting_an_account_or_user_removes_its_memberships_and_log_rows():
+    # The membership and change tables have no database foreign keys: the ORM's cascade must do it.
+    gone, kept = AccountFactory(mrr=Decimal("900")), AccountFactory(mrr=Decimal("800"))
+    user = EndUserFactory(account=kept, role="admin")
+    accounts = _segment()
+    users = _segment("admins", {"match": "all", "rules": [{"field": "role", "op": "eq", "value": "admin"}]},
+                     kind="user")
+    segment_refresh(segment=accounts, as_of=AS_OF)
+    segment_refresh(segment=users, as_of=AS_OF)
+    gone.delete()
+    user.delete()
+    assert list(AccountMembership.objects.values_list("account_id", flat=True)) == [kept.pk]
+    assert list(MembershipChange.objects.values_list("account_id", flat=True)) == [kept.pk]
+    assert not UserMembership.objects.exists()
+
+
+def test_an_account_deleted_between_computing_and_applying_is_not_inserted():
+    from segments.services import _apply_new_members, _drop_new_members, _materialise_new_members
+
+    gone, kept = AccountFactory(mrr=Decimal("900")), AccountFactory(mrr=Decimal("800"))
+    segment = _segment()
+    _materialise_new_members(segment=segment, as_of=AS_OF, metrics=None, custom=None)
+    try:
+        gone.delete()  # after the member set was computed, before it is applied
+        joined, left, members = _apply_new_members(segment=segment, as_of=AS_OF)
+    finally:
+        _drop_new_members()
+    assert (joined, left, members) == (1, 0, 1)
+    assert list(AccountMembership.objects.values_list("account_id", flat=True)) == [kept.pk]
+    assert list(MembershipChange.objects.values_list("account_id", flat=True)) == [kept.pk]
