@@ -126,57 +126,54 @@ def ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
-class Suffix(Func):
+class _ValueFunc(Func):
+    """A function of one string expression and one value, the value always a query parameter.
+
+    Subclasses give the SQL for PostgreSQL (`pg`) and SQLite (`sqlite`), with
+    `{}` for the compiled expression and `%s` for the value.
+    """
+
+    arity = 1
+    pg = sqlite = ""
+
+    def __init__(self, expression, value):
+        super().__init__(expression)
+        self.value = value
+
+    def sqlite_value(self):
+        return self.value
+
+    def as_sql(self, compiler, connection):
+        inner, params = compiler.compile(self.source_expressions[0])
+        return self.pg.format(inner), [*params, self.value]
+
+    def as_sqlite(self, compiler, connection):
+        inner, params = compiler.compile(self.source_expressions[0])
+        return self.sqlite.format(inner), [*params, self.sqlite_value()]
+
+
+class Suffix(_ValueFunc):
     """The last `length` characters of a string (all of it when shorter)."""
 
     output_field = CharField()
-    arity = 1
+    pg, sqlite = "RIGHT({}, %s)", "SUBSTR({}, %s)"
 
-    def __init__(self, expression, length: int):
-        super().__init__(expression)
-        self.length = length
-
-    def as_sql(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        return f"RIGHT({inner}, %s)", [*params, self.length]
-
-    def as_sqlite(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        return f"SUBSTR({inner}, %s)", [*params, -self.length]
+    def sqlite_value(self):
+        return -self.value  # SUBSTR counts a negative start from the end
 
 
-class Prefix(Func):
+class Prefix(_ValueFunc):
     """The first `length` characters of a string."""
 
     output_field = CharField()
-    arity = 1
-
-    def __init__(self, expression, length: int):
-        super().__init__(expression)
-        self.length = length
-
-    def as_sql(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        return f"SUBSTR({inner}, 1, %s)", [*params, self.length]
+    pg = sqlite = "SUBSTR({}, 1, %s)"
 
 
-class Contains(Func):
-    """True when `needle` occurs in the string (no LIKE: no wildcard escaping)."""
+class Contains(_ValueFunc):
+    """True when the value occurs in the string (no LIKE: no wildcard escaping)."""
 
     output_field = BooleanField()
-    arity = 1
-
-    def __init__(self, expression, needle: str):
-        super().__init__(expression)
-        self.needle = needle
-
-    def as_sql(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        return f"(STRPOS({inner}, %s) > 0)", [*params, self.needle]
-
-    def as_sqlite(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        return f"(INSTR({inner}, %s) > 0)", [*params, self.needle]
+    pg, sqlite = "(STRPOS({}, %s) > 0)", "(INSTR({}, %s) > 0)"
 
 
 class CustomValue(Func):
