@@ -2,15 +2,14 @@
 
 The condition compiler only needs predicates (`days_since_last_activity gt
 30`); a health parameter needs the number itself, on Account rows, as of
-`as_of`. This module builds it from the field's operand
-(`Field.operand(ctx, params)`): an expression operand gives it directly
-(stored fields, custom number attributes, counts, license utilisation);
-a grouped operand (`inactive_users_pct`, `usage_change_pct`) is
-correlated to the account; the "days since" metrics, which the compiler
-turns into range tests, become whole days since the latest row (the
-same floor as the spec's "Time"). A test checks every field's values
-against the condition language, so an operand class this adapter does
-not know shows up as a field no longer offered.
+`as_of`. The field's operand (`Field.operand(ctx, params)`) gives it
+(`Operand.value_expression`): an expression operand directly (stored
+fields, custom number attributes, counts, license utilisation); a grouped
+operand (`inactive_users_pct`, `usage_change_pct`) correlated to the
+account; the "days since" metrics, which the compiler turns into range
+tests, as whole days since the latest row (the same floor as the spec's
+"Time"). A test checks every field's values against the condition
+language; an operand without a value is a field not offered.
 
 Excluded (decisions-health.md): `subscription.*` (one value per
 subscription, not per account), `mrr_rank` (a rank over all accounts per
@@ -21,12 +20,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Expression, FloatField, OuterRef, Subquery
+from django.db.models import Expression, FloatField
 from django.db.models.functions import Cast
 
-from health.sql import WholeDaysSince
 from segments.compiler import make_ctx
-from segments.operands import DaysSinceOperand, ExprOperand, GroupedOperand, ScopedOperand
 from segments.registry import CustomDef, Field, registry
 
 EXCLUDED_KEYS = frozenset({"health_score", "mrr_rank"})
@@ -78,19 +75,4 @@ def field_value_expression(*, key: str, params: Mapping[str, Any], as_of: dt.dat
 
 
 def _operand_expression(operand) -> Expression | None:
-    if isinstance(operand, ScopedOperand):
-        return None
-    if isinstance(operand, DaysSinceOperand):
-        # The latest row at or before as_of (operand.rows is already so filtered),
-        # read from the (owner, time) index: one top-1 lookup per account.
-        column = operand.column
-        latest = operand.rows.order_by(f"-{column}").values(column)[:1]
-        return WholeDaysSince(Subquery(latest), as_of=operand.as_of)
-    if isinstance(operand, GroupedOperand):
-        # The engine evaluates these in one grouped pass per rule; a value per account is
-        # the same aggregate over that account's rows (NULL without rows: missing).
-        mine = operand.rows.filter(**{operand.owner: OuterRef("pk")}).order_by().values(operand.owner)
-        return Subquery(mine.annotate(_metric=operand.value).values("_metric")[:1])
-    if isinstance(operand, ExprOperand):
-        return operand.expr
-    return None
+    return operand.value_expression()

@@ -10,11 +10,8 @@ generate (`p0`, `s0`, parameter ids as integers); every threshold, weight
 and cut-off is a query parameter.
 """
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from django.db.models import Func, IntegerField
 
 # Rounding half up of a double: the scores of real configs are sums of
 # products of doubles, so an exact .5 may come out as .4999999999999; the
@@ -22,35 +19,6 @@ from django.db.models import Func, IntegerField
 ROUND_EPSILON = 1e-9
 DETAIL_DECIMALS = 4
 JSON_CHUNK = 40
-
-
-class WholeDaysSince(Func):
-    """floor((as_of - t) / 24h) for a datetime t at or before as_of, as an integer, exactly.
-
-    PostgreSQL: the interval's epoch is numeric (microseconds exact).
-    SQLite: Django stores UTC datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]";
-    integer microseconds since the epoch, then integer division.
-    """
-
-    output_field = IntegerField()
-    arity = 1
-
-    def __init__(self, expression, *, as_of: dt.datetime):
-        super().__init__(expression)
-        self.as_of = as_of.astimezone(dt.UTC)
-
-    def as_sql(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        return f"CAST(FLOOR(EXTRACT(EPOCH FROM (%s - {inner})) / 86400) AS INTEGER)", [self.as_of, *params]
-
-    def as_sqlite(self, compiler, connection):
-        inner, params = compiler.compile(self.source_expressions[0])
-        as_of_us = int(self.as_of.timestamp()) * 1_000_000 + self.as_of.microsecond
-        # %% : Django's SQLite backend turns %% back into % (the query has parameters).
-        # Whole seconds from the first 19 characters: strftime would round .999999 up to the next second.
-        micros = (f"(CAST(strftime('%%s', substr({inner}, 1, 19)) AS INTEGER) * 1000000 + CASE WHEN "
-                  f"length({inner}) > 20 THEN CAST(substr({inner} || '000000', 21, 6) AS INTEGER) ELSE 0 END)")
-        return f"((%s - {micros}) / 86400000000)", [as_of_us, *params, *params, *params]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.db.models import Exists, Expression, F, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 
-from segments.sql import MATCH_ALL, MATCH_NONE, InList, Num, clamp_days, text_value
+from segments.sql import MATCH_ALL, MATCH_NONE, InList, Num, WholeDaysSince, clamp_days, text_value
 
 LOOKUPS = {"eq": Exact, "gt": GreaterThan, "gte": GreaterThanOrEqual, "lt": LessThan, "lte": LessThanOrEqual}
 
@@ -79,6 +79,14 @@ class Operand:
         """The value for the single row of `rows` (explain: one object, a few queries)."""
         return rows.annotate(_value=self.expr).values_list("_value", flat=True).first()
 
+    def value_expression(self) -> Expression | None:
+        """The value itself on the evaluated model's rows (NULL when missing), or None without one.
+
+        The condition compiler needs predicates only; health parameters score the
+        number (health.fields). None: no single value per row (subscriptions).
+        """
+        return None
+
 
 class ExprOperand(Operand):
     """A value that is one SQL expression (a column, a metric subquery...).
@@ -114,6 +122,9 @@ class ExprOperand(Operand):
         if not (self.nullable or self.empty_missing):
             return Q(*tests)
         return self.is_set() & Q(*tests)
+
+    def value_expression(self) -> Expression:
+        return self.expr
 
 
 class CountOperand(ExprOperand):
@@ -246,6 +257,12 @@ class DaysSinceOperand(Operand):
             return None
         return math.floor((self.as_of - latest) / dt.timedelta(days=1))
 
+    def value_expression(self) -> Expression:
+        # The latest row at or before as_of (self.rows is already so filtered), read from
+        # the (owner, time) index: one top-1 lookup per row (correlated: BoundDaysSince).
+        latest = self.rows.order_by(f"-{self.column}").values(self.column)[:1]
+        return WholeDaysSince(Subquery(latest), as_of=self.as_of)
+
 
 class BoundDaysSince(DaysSinceOperand):
     """A DaysSinceOperand whose rows are correlated to the outer row.
@@ -298,6 +315,11 @@ class GroupedOperand(Operand):
         pk = rows.values_list("pk", flat=True).first()
         mine = self._groups(self.rows.filter(**{self.owner: pk}))
         return next(iter(mine.values_list("_metric", flat=True)), None)
+
+    def value_expression(self) -> Expression:
+        # The same aggregate over the owner's rows, correlated (NULL without rows: missing).
+        mine = self.rows.filter(**{self.owner: OuterRef("pk")}).order_by().values(self.owner)
+        return Subquery(mine.annotate(_metric=self.value).values("_metric")[:1])
 
 
 class ScopedOperand(Operand):

@@ -11,7 +11,18 @@ import json
 import math
 from decimal import Decimal
 
-from django.db.models import BooleanField, CharField, DecimalField, Expression, F, FloatField, Func, Q, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DecimalField,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    Value,
+)
 
 # Explicit "match everything" / "match nothing": an empty Q() vanishes when
 # combined (Django ticket #32554), so both are real, always-defined predicates.
@@ -241,3 +252,32 @@ def clamp_days(moment, days: int):
         edge = dt.datetime.max if days > 0 else dt.datetime.min
         return edge.replace(tzinfo=dt.UTC)
     return dt.date.max if days > 0 else dt.date.min
+
+
+class WholeDaysSince(Func):
+    """floor((as_of - t) / 24h) for a datetime t at or before as_of, as an integer, exactly.
+
+    PostgreSQL: the interval's epoch is numeric (microseconds exact).
+    SQLite: Django stores UTC datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]";
+    integer microseconds since the epoch, then integer division.
+    """
+
+    output_field = IntegerField()
+    arity = 1
+
+    def __init__(self, expression, *, as_of: dt.datetime):
+        super().__init__(expression)
+        self.as_of = as_of.astimezone(dt.UTC)
+
+    def as_sql(self, compiler, connection):
+        inner, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM (%s - {inner})) / 86400) AS INTEGER)", [self.as_of, *params]
+
+    def as_sqlite(self, compiler, connection):
+        inner, params = compiler.compile(self.source_expressions[0])
+        as_of_us = int(self.as_of.timestamp()) * 1_000_000 + self.as_of.microsecond
+        # %% : Django's SQLite backend turns %% back into % (the query has parameters).
+        # Whole seconds from the first 19 characters: strftime would round .999999 up to the next second.
+        micros = (f"(CAST(strftime('%%s', substr({inner}, 1, 19)) AS INTEGER) * 1000000 + CASE WHEN "
+                  f"length({inner}) > 20 THEN CAST(substr({inner} || '000000', 21, 6) AS INTEGER) ELSE 0 END)")
+        return f"((%s - {micros}) / 86400000000)", [as_of_us, *params, *params, *params]
