@@ -44,12 +44,19 @@ def _manage(env: dict, *args: str, timeout: float = 120) -> subprocess.Completed
     return result
 
 
+def _default_sigint() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and the
+    # ignore is inherited (a suite run as `cmd &` from a script): Python then never raises
+    # KeyboardInterrupt. A terminal's foreground process has the default disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(env: dict, log: Path, *args: str) -> subprocess.Popen:
     # A session of its own: the test can signal the whole tree like a terminal would.
     with open(log, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_default_sigint,  # noqa: PLW1509 - no threads here
         )
 
 
