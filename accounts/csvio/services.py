@@ -12,7 +12,6 @@ from accounts.csvio.engine import Progress, import_stream
 from accounts.csvio.export import export_chunks
 from accounts.csvio.formats import format_get
 from accounts.csvio.result import ImportResult
-from accounts.csvio.writes import import_session
 
 
 def csv_import(
@@ -25,7 +24,7 @@ def csv_import(
     """
     fmt = format_get(entity)
     try:
-        with import_session(), _collector_quiet():
+        with _collector_quiet():
             result = _run(fmt, stream, dry_run, progress)
     except DatabaseError as exc:
         # Only a change made meanwhile by someone else gets here (e.g. the same

@@ -11,8 +11,7 @@ database's constraints are a second line, not the check.
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import repeat
 from operator import itemgetter
@@ -22,10 +21,6 @@ from django.db import connection
 from django.db.models import Model
 
 from accounts.csvio.references import chunks, where_in
-
-# SQLite's default page cache (2 MB) thrashes on the indexes of a big events
-# table: imports run with this one (KiB): faster inserts, memory still bounded.
-SQLITE_IMPORT_CACHE_KIB = 32 * 1024
 
 _PLAIN_TYPES = {
     "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "EmailField", "ForeignKey",
@@ -354,20 +349,3 @@ def _datetime_reader(raw: Any) -> dt.datetime:
 
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
-
-
-@contextmanager
-def import_session() -> Iterator[None]:
-    """Run a bulk import with a bigger SQLite page cache (restored afterwards); nothing on PostgreSQL."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {previous}")
