@@ -41,7 +41,7 @@ def field_supported(field_: Field) -> bool:
         return False
     sample = {p.name: 30 for p in field_.params if p.name == "days"}
     operand = field_.operand(make_ctx(kind="account", as_of=_SAMPLE_AS_OF, custom={}), sample)
-    return _operand_expression(operand) is not None
+    return operand.value_expression() is not None
 
 
 def health_fields(*, custom: Iterable[CustomDef] = ()) -> list[Field]:
@@ -68,11 +68,8 @@ def field_value_expression(*, key: str, params: Mapping[str, Any], as_of: dt.dat
     if "days" in params:
         params["days"] = int(params["days"])
     operand = field_.operand(make_ctx(kind="account", as_of=as_of, custom=custom), params)
-    expression = _operand_expression(operand)
+    expression = operand.value_expression()
     if expression is None:  # pragma: no cover - field_supported said otherwise
         raise ValueError(f"{key!r} has no value expression")
     return Cast(expression, FloatField())
 
-
-def _operand_expression(operand) -> Expression | None:
-    return operand.value_expression()

@@ -113,10 +113,7 @@ class AccountMembership(models.Model):
 class UserMembership(models.Model):
     """An end user who is currently in a user segment (since `since`)."""
 
-    # db_index=False on both keys: the unique constraint and the index below lead with them.
-    # db_constraint=False (no database foreign key; the ORM still cascades deletes): memberships
-    # are written only by the refresh's set-based statements, from ids it reads in the same
-    # statement; the per-row key checks were ~45% of a first refresh on PostgreSQL (docs/decisions.md).
+    # Keys indexed and unconstrained as AccountMembership's, for the same reasons.
     segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="user_memberships",
                                 db_index=False, db_constraint=False)
     user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="memberships", db_index=False,

@@ -602,9 +602,7 @@ class MetricSource:
         for key, column in self.users.items():
             if key[0] == "inactive":
                 users, active = self.users[("users", key[2])], self.users[("active", key[1], key[2])]
-                # As segments.metrics.percentage: multiply first, one division of doubles.
-                percentages.append(
-                    f"CAST((g.{users} - g.{active}) * 100 AS {real}) / CAST(NULLIF(g.{users}, 0) AS {real})")
+                percentages.append(_percentage_sql(f"(g.{users} - g.{active})", f"g.{users}"))
                 continue
             tests = [] if key[0] == "users" else ["ul.latest > %s"]
             count_params += [] if key[0] == "users" else [adapt(clamp_days(as_of, -key[1]))]
@@ -695,11 +693,16 @@ class shared_metrics:
             self.source.drop()
 
 
-def _change_sql(alias: str, current: str, both: str) -> str:
-    """A usage change % from two window sums (columns of `alias`) as segments.metrics.percentage computes it.
+def _percentage_sql(numerator: str, denominator: str) -> str:
+    """100 * numerator / denominator in SQL, as segments.metrics.percentage computes it.
 
-    The previous window is both - current; multiply first, then one division
-    of doubles: NULL when the previous window has no usage.
+    Multiply first, then one division of doubles: NULL when the denominator is 0.
     """
-    previous, real = f"({alias}.{both} - {alias}.{current})", "DOUBLE PRECISION"
-    return f"CAST(({alias}.{current} - {previous}) * 100 AS {real}) / CAST(NULLIF({previous}, 0) AS {real})"
+    real = "DOUBLE PRECISION"
+    return f"CAST({numerator} * 100 AS {real}) / CAST(NULLIF({denominator}, 0) AS {real})"
+
+
+def _change_sql(alias: str, current: str, both: str) -> str:
+    """A usage change % from two window sums (columns of `alias`); the previous window is both - current."""
+    previous = f"({alias}.{both} - {alias}.{current})"
+    return _percentage_sql(f"({alias}.{current} - {previous})", previous)

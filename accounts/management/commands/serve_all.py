@@ -44,8 +44,8 @@ class Command(BaseCommand):
             for p in procs:
                 _signal_group(p, signal.SIGINT)
             # One shared grace period, not one per child: a qcluster worker
-            # finishes its current task before it stops, and a busy machine can
-            # stretch that; tasks are safe to kill (delivered again, a refresh
+            # finishes its current task before it stops (a refresh may take
+            # minutes); tasks are safe to kill (delivered again, a refresh
             # keeps the previous membership), and Ctrl-C should be prompt.
             deadline = time.monotonic() + STOP_GRACE_SECONDS
             for p in procs:
