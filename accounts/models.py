@@ -261,7 +261,9 @@ LOGIN_EVENT = "login"
 class Event(models.Model):
     """One usage event: a login or the use of a feature, with a quantity."""
 
-    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    # Unique where given (the constraint below): most events have no external_id, and a
+    # plain unique index would still take an entry for each of their NULLs.
+    external_id = models.CharField(max_length=100, null=True, blank=True)
     # No single-column indexes on the foreign keys: the composite indexes
     # below start with them, and every index costs each imported event.
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events", db_index=False)
@@ -275,12 +277,17 @@ class Event(models.Model):
     class Meta:
         # Covering indexes for the engagement metrics: windowed sums per
         # account (and per feature), and "days since last" per account/user.
+        # The user index leaves out the events without a user (most of them):
+        # every query by user compares user_id, which implies it is not NULL.
         indexes = [
             models.Index(fields=["account", "name", "occurred_at", "quantity"], name="event_acct_name_time_idx"),
             models.Index(fields=["account", "occurred_at"], name="event_acct_time_idx"),
-            models.Index(fields=["user", "occurred_at"], name="event_user_time_idx"),
+            models.Index(fields=["user", "occurred_at"], condition=Q(user__isnull=False), name="event_user_time_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=Q(external_id__isnull=False), name="event_external_id_unique"
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="event_quantity_positive"),
             models.CheckConstraint(condition=~Q(name=""), name="event_name_not_empty"),
             models.CheckConstraint(

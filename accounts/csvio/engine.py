@@ -20,6 +20,10 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from accounts.csvio import cells
+from accounts.csvio.columns import CHOICE as _CHOICE
+from accounts.csvio.columns import PARSE as _PARSE
+from accounts.csvio.columns import TEXT as _TEXT
+from accounts.csvio.columns import typed_columns
 from accounts.csvio.formats import CUSTOM_PREFIX, CsvFormat, custom_column
 from accounts.csvio.reader import CsvSyntaxError, Record, bad_characters, csv_records
 from accounts.csvio.result import ImportResult
@@ -28,7 +32,6 @@ from accounts.csvio.unchanged import UnchangedRows
 from accounts.models import CustomAttributeDefinition
 
 BATCH_ROWS = 2000
-_TEXT, _CHOICE, _PARSE = range(3)  # how parse() reads a column's cells
 
 Progress = Callable[[int], None]
 
@@ -48,6 +51,7 @@ class Importer:
         self.definitions: dict[str, CustomAttributeDefinition] = {}
         self.unchanged: UnchangedRows | None = None
         self.seen_keys: set[str] = set()
+        self.appends = False  # every row is new and typed column by column when it can be (columns.py)
 
     # --- reading -----------------------------------------------------------
 
@@ -100,6 +104,8 @@ class Importer:
             for p in self.plan
             for c in [p.column]
         ]
+        self.appends = (self.fmt.key_optional and self.fmt.key not in seen
+                        and all(p.kind != CUSTOM for p in self.plan))
         return len(self.result.errors) == problems
 
     def _plan_column(self, line: int, index: int, name: str) -> None:
@@ -202,6 +208,8 @@ class Importer:
         """Type, resolve, sort, check and (when allowed) write one batch; report its errors."""
         if not records:
             return
+        if self.appends and self._append(records):
+            return
         existing = None
         if self.unchanged is not None:
             # Rows that are the export's text of what is stored need no typing (unchanged.py).
@@ -230,6 +238,20 @@ class Importer:
         if self.progress:
             self.progress(self.result.rows)
 
+    def _append(self, records: list[Record]) -> bool:
+        """Type and write a batch of new rows column by column; False when it needs the row-by-row path."""
+        kinds = self.reference_kinds
+        typed = typed_columns(records, self.cell_plan, len(self.names), self.handler.references(kinds) if kinds else {})
+        if typed is None or not self.handler.accepts(*typed):
+            return False
+        self.result.rows += len(records)
+        self.result.created += len(records)
+        if not self.dry_run and self.result.ok:
+            self.handler.append(typed[0], len(records))
+        if self.progress:
+            self.progress(self.result.rows)
+        return True
+
     @property
     def compared(self) -> tuple[list[str], bool]:
         """The fields (and whether the custom values) a batch compares with the stored rows."""
@@ -245,14 +267,15 @@ class Importer:
         if not kinds:
             return
         resolvers = self.handler.references(kinds)
-        wanted: dict[str, set[str]] = {kind: set() for kind in resolvers}
-        for row in batch:
-            for column, name in row.refs:
-                wanted[column.reference].add(name)
-        for kind, resolver in resolvers.items():
-            resolver.load(wanted[kind])
-        # Per column of the file: its resolver's get, and whether it is a user (pk, account pk).
-        lookups = {id(plan.column): (resolvers[plan.column.reference].get, plan.column.reference == "user")
+        if not all(resolver.complete for resolver in resolvers.values()):
+            wanted: dict[str, set[str]] = {kind: set() for kind in resolvers}
+            for row in batch:
+                for column, name in row.refs:
+                    wanted[column.reference].add(name)
+            for kind, resolver in resolvers.items():
+                resolver.load(wanted[kind])
+        # Per column of the file: its resolver's getter, and whether it is a user (pk, account pk).
+        lookups = {id(plan.column): (resolvers[plan.column.reference].getter, plan.column.reference == "user")
                    for plan in self.plan if plan.kind == REFERENCE}
         for row in batch:
             for column, name in row.refs:
