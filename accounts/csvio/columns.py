@@ -21,7 +21,7 @@ from typing import Any
 from accounts.csvio.cells import CellError
 from accounts.csvio.reader import Record
 from accounts.csvio.references import Reference
-from accounts.csvio.rows import PLAIN, REFERENCE
+from accounts.csvio.rows import REFERENCE
 
 TEXT, CHOICE, PARSE = range(3)  # how a column's cells are read (Importer.cell_plan)
 
@@ -58,12 +58,10 @@ def typed_columns(
             if column.reference == "user":
                 user_accounts = _filled(cells, [account for _, account in values], None)
                 values = [pk for pk, _ in values]
-        elif kind == PLAIN:
+        else:  # PLAIN: the engine sends no file with custom columns down this path
             values = _typed(given, mode, limit, choices, parse)
             if values is None:
                 return None
-        else:
-            return None  # custom values: not on this path
         columns[field_] = values if given is cells else _filled(cells, values, empty)
     return columns, user_accounts
 

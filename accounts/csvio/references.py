@@ -80,8 +80,7 @@ class Reference:
             for part in chunks(unknown):
                 condition, params = where_in(self.column, part)
                 cursor.execute(self.sql + condition, params)
-                for found in cursor.fetchall():
-                    self.cache[found[0]] = found[1] if len(found) == 2 else found[1:]
+                self.cache.update(map(_answer, cursor.fetchall()))
         for name in unknown:
             self.cache.setdefault(name, None)
 
@@ -94,7 +93,7 @@ class Reference:
             self._asked = None  # too big: keep asking batch by batch
             return False
         self.cache.clear()
-        self.cache.update((found[0], found[1] if len(found) == 2 else found[1:]) for found in rows)
+        self.cache.update(map(_answer, rows))
         self.complete = True
         return True
 
@@ -109,6 +108,11 @@ class Reference:
 
     def message(self, name: str) -> str:
         return self.missing.format(name=name)
+
+
+def _answer(found: tuple) -> tuple[str, Any]:
+    """(name, what it resolves to) from a row of Reference.sql: the pk, or a tuple of the other values."""
+    return found[0], found[1] if len(found) == 2 else found[1:]
 
 
 class TeamReference(Reference):
